@@ -1,0 +1,76 @@
+"""City Brain Cockpit (城市大脑驾驶舱): the Dash app and its WSGI ``server``.
+
+    python app.py                      # serves on 127.0.0.1:8050 (HOST / PORT override)
+    gunicorn app:server -w 2 --threads 4 -b 127.0.0.1:8050
+
+The config comes from ``CITYBRAIN_CONFIG`` (default: config/default.yaml); a wrong
+config refuses to start with a message naming the file, key, expectation and finding.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import dash
+from dash import Dash, html
+from flask import jsonify
+
+from citybrain import geo_routes, runtime, walls
+from citybrain.config import Config, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("citybrain")
+
+
+def create_app(config: Config | None = None) -> Dash:
+    """The cockpit app for ``config`` (default: :func:`load_config`)."""
+    cockpit = runtime.build(config or load_config())
+    runtime.install(cockpit)
+    city = cockpit.config.city
+    app = Dash(
+        __name__, use_pages=True, pages_folder=str(ROOT / "pages"),
+        assets_folder=str(ROOT / "assets"), title=f"{city.name_zh} · 城市大脑驾驶舱",
+        update_title=None, suppress_callback_exceptions=True, serve_locally=True,
+        on_error=_on_callback_error,
+    )
+    app.layout = html.Div(dash.page_container, className="app-root")
+    server = app.server
+
+    geo_routes.register(server)
+    any_source = next(iter(cockpit.data.sources.values()))
+    walls.register(server, walls.registry_for(any_source.backend))
+
+    @server.route("/health")
+    def health():  # type: ignore[no-untyped-def]
+        return jsonify({**runtime.current().data.health(), "walls": walls.walls_of(server)})
+
+    return app
+
+
+def _on_callback_error(err: Exception) -> None:
+    """Anything a callback did not handle: logged, never a traceback on a wall."""
+    log.error("callback failed: %s: %s", type(err).__name__, err, exc_info=err)
+
+
+def _app_or_exit() -> Dash:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        sys.stderr.write(f"City Brain Cockpit refuses to start: the config is wrong.\n{exc}\n")
+        raise SystemExit(2) from None
+
+
+logging.basicConfig(level=os.environ.get("CITYBRAIN_LOG_LEVEL", "INFO"),
+                    format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+app = _app_or_exit()
+server = app.server
+# Dash builds its callback map on the first request; build it now, so the first concurrent
+# requests of a fresh gunicorn worker never see "Callback function not found".
+server.test_client().get("/_dash-dependencies")
+
+if __name__ == "__main__":
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),
+            debug=False)
