@@ -1,0 +1,325 @@
+"""A datasource over files a city platform drops into a directory: CSV, Parquet, GeoJSON.
+
+Each indicator's binding names a file under the datasource's ``root``; a long file may
+hold many indicators and levels, picked by ``filter`` and ``level_column``::
+
+    datasources:
+      drop:
+        type: file
+        root: /srv/citybrain/drop
+        events: {file: events.csv, columns: {id: event_no, reported_at: report_time}}
+        layers: {roads: roads.geojson}
+    indicators:
+      - id: tpi
+        binding: {source: drop, file: indicators.csv, filter: {indicator: tpi},
+                  columns: {area_id: code, ts: time}}
+
+Parsed files are cached by (path, mtime_ns, size): a rewritten file is parsed again on
+the next read, an unchanged one is not. A missing or half-written file raises
+:class:`StoreUnavailable`, so the last good value is served stale until it is fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .base import AREA_COLUMNS, AREA_LEVELS, LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, Frame, Health, utcnow
+from .errors import BadQuery, StoreUnavailable
+from .tabular import as_of, event_rows, latest_rows, params_of, rename, series_rows, within
+from .validation import RejectCounter, unknown_keys
+
+if TYPE_CHECKING:
+    from citybrain.catalogue import Indicator
+
+ROW_FILES = (".csv", ".csv.gz", ".parquet", ".pq", ".geojson", ".json")
+BINDING_KEYS = {"file", "columns", "filter", "level_column"}
+OPTIONS = {"root", "events", "areas", "layers"}
+
+
+class FileSource:
+    """A datasource whose store is a directory of files."""
+
+    type = "file"
+
+    def __init__(self, name: str, *, root: str, events: Mapping[str, Any] | None = None,
+                 areas: Mapping[str, Any] | None = None, layers: Mapping[str, str] | None = None) -> None:
+        self.name = name
+        self.root = os.path.abspath(root)
+        self.events_spec, self.areas_spec = dict(events or {}), dict(areas or {})
+        self.layers_spec = dict(layers or {})
+        self.rejects = RejectCounter()
+        self.parses = 0  # files parsed so far: a cache hit does not count
+        self._cache: dict[str, tuple[tuple[int, int], Any]] = {}
+        self._errors: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    # --- configuration checks ---------------------------------------------------------
+    @staticmethod
+    def check_options(options: dict[str, Any]) -> list[str]:
+        """Problems with the datasource's own keys, as 'key: expected ..., found ...'."""
+        problems = unknown_keys(options, OPTIONS, what="a file datasource")
+        root = options.get("root")
+        if not isinstance(root, str) or not os.path.isdir(root):
+            problems.append(f"root: expected an existing directory, found {root!r}")
+        for key in ("events", "areas"):
+            spec = options.get(key, {})
+            if not isinstance(spec, dict):
+                problems.append(f"{key}: expected {{file:, columns:}}, found {spec!r}")
+                continue
+            problems += [f"{key}.{k}: no such key (only file, columns)"
+                         for k in sorted(set(spec) - {"file", "columns"})]
+            problems += [f"{key}.{p}" for p in _file_problems(spec, ROW_FILES)] if key in options else []
+        layers = options.get("layers", {})
+        if not isinstance(layers, dict):
+            problems.append(f"layers: expected {{name: file.geojson}}, found {layers!r}")
+            layers = {}
+        for layer, file in layers.items():
+            problems += [f"layers.{layer}{p[4:]}" for p in _file_problems({"file": file}, (".geojson", ".json"))]
+        return problems
+
+    @staticmethod
+    def check_binding(indicator: Indicator) -> list[str]:
+        """Problems with an indicator's binding to a file datasource."""
+        params = indicator.binding.params()
+        problems = unknown_keys(params, BINDING_KEYS, prefix="binding.", what="a file binding")
+        problems += [f"binding.{p}" for p in _file_problems(params, ROW_FILES)]
+        where = params.get("filter", {})
+        if not isinstance(where, dict) or not all(isinstance(v, str | int | float) for v in where.values()):
+            problems.append(f"binding.filter: expected {{column: value}}, found {where!r}")
+        if not isinstance(params.get("level_column", "level"), str):
+            problems.append(f"binding.level_column: expected a column name, found {params['level_column']!r}")
+        return problems
+
+    # --- the contract -----------------------------------------------------------------
+    def areas(self) -> Frame[pd.DataFrame]:
+        if not self.areas_spec:
+            raise BadQuery(self.name, "no areas configured: add areas: {file:, columns:}")
+        data = rename(self._rows(self.areas_spec.get("file")), self.areas_spec.get("columns"))
+        return Frame(area_rows(data, source=self.name, rejects=self.rejects), as_of=utcnow(), source=self.name)
+
+    def latest(self, indicators: Sequence[Indicator], level: AreaLevel,
+               at: datetime | None = None) -> Frame[pd.DataFrame]:
+        aware(self.name, at)
+        frames = []
+        for ind in indicators:
+            params = params_of(ind.binding)
+            data = self._picked(params)
+            column = params.get("level_column", "level")
+            if column in data.columns:
+                data = data[data[column].astype(str) == level]
+            data = not_after(text_ids(rename(data, params.get("columns"))), at)
+            frames.append(latest_rows(data, ind.id, source=self.name, rejects=self.rejects))
+        return rows_frame(frames, LATEST_COLUMNS, self.name)
+
+    def series(self, indicators: Sequence[Indicator], area_ids: Sequence[str], start: datetime,
+               end: datetime, step: timedelta) -> Frame[pd.DataFrame]:
+        aware(self.name, start, end)
+        if step <= timedelta(0) or end <= start:
+            raise BadQuery(self.name, f"empty time range [{start}, {end}) at step {step}")
+        frames = []
+        for ind in indicators:
+            params = params_of(ind.binding)
+            data = text_ids(rename(self._picked(params), params.get("columns")))
+            if area_ids and "area_id" in data.columns:
+                data = data[data["area_id"].astype(str).isin([str(a) for a in area_ids])]
+            frames.append(series_rows(data, ind.id, start, end, step, source=self.name,
+                                      rejects=self.rejects, how=ind.time_rollup))
+        return rows_frame(frames, SERIES_COLUMNS, self.name)
+
+    def events(self, since: datetime, until: datetime | None = None) -> Frame[pd.DataFrame]:
+        if not self.events_spec:
+            raise BadQuery(self.name, "no events configured: add events: {file:, columns:}")
+        until = until or utcnow()
+        aware(self.name, since, until)
+        data = rename(self._rows(self.events_spec.get("file")), self.events_spec.get("columns"))
+        rows = event_rows(data, source=self.name, rejects=self.rejects)
+        return Frame(within(rows, since, until), as_of=until, source=self.name)
+
+    def layer(self, name: str) -> Frame[dict[str, Any]]:
+        if name not in self.layers_spec:
+            have = ", ".join(sorted(self.layers_spec)) or "none configured"
+            raise BadQuery(self.name, f"no map layer {name!r}; this datasource has {have}")
+        file = self.layers_spec[name]
+        return Frame(feature_collection(self._load(file), name, self.name, file), as_of=utcnow(), source=self.name)
+
+    def health(self) -> Health:
+        started = time.perf_counter()
+        error = None if os.path.isdir(self.root) else f"root {self.root} is not a directory"
+        with self._lock:
+            errors, paths = dict(self._errors), list(self._cache)
+        newest = max(filter(None, map(_mtime, paths)), default=None)
+        error = error or next(iter(errors.values()), None)
+        return Health(self.name, error is None,
+                      latency_ms=(time.perf_counter() - started) * 1000,
+                      last_data_at=datetime.fromtimestamp(newest, UTC) if newest else None, error=error,
+                      details={"root": self.root, "files_cached": len(self._cache), "parses": self.parses,
+                               "failing_files": errors, "rejects": self.rejects.to_json()})
+
+    # --- internals --------------------------------------------------------------------
+    def _resolve(self, file: str | None) -> str:
+        if not isinstance(file, str) or not file:
+            raise BadQuery(self.name, f"expected a file name, found {file!r}")
+        full = os.path.normpath(os.path.join(self.root, file))
+        if os.path.commonpath([self.root, full]) != self.root:
+            raise BadQuery(self.name, f"file {file!r} is outside root {self.root}")
+        return full
+
+    def _load(self, file: str | None) -> Any:
+        """The parsed file (a frame, or a dict for GeoJSON), parsed again only when it changed."""
+        path = self._resolve(file)
+        try:
+            stat = os.stat(path)
+        except OSError as exc:
+            why = "does not exist (not written yet?)" if isinstance(exc, FileNotFoundError) else str(exc)
+            raise self._fail(path, f"file {path} {why}") from exc
+        key = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            hit = self._cache.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        try:
+            parsed = _parse(path)
+        except ImportError as exc:
+            raise BadQuery(self.name, f"cannot read {path}: {exc}") from exc
+        except (ValueError, OSError, NotImplementedError) as exc:
+            raise self._fail(path, f"cannot parse {path}: {type(exc).__name__}: {str(exc).strip()}") from exc
+        with self._lock:
+            self._cache[path] = (key, parsed)
+            self._errors.pop(path, None)
+            self.parses += 1
+        return parsed
+
+    def _fail(self, path: str, message: str) -> StoreUnavailable:
+        with self._lock:
+            self._errors[path] = message
+        return StoreUnavailable(self.name, message)
+
+    def _rows(self, file: str | None) -> pd.DataFrame:
+        parsed = self._load(file)
+        if isinstance(parsed, list):  # a plain JSON array of records
+            return pd.DataFrame([r for r in parsed if isinstance(r, dict)])
+        return parsed if isinstance(parsed, pd.DataFrame) else geojson_rows(parsed, self.name, file)
+
+    def _picked(self, params: Mapping[str, Any]) -> pd.DataFrame:
+        """The binding's file rows where every ``filter`` column holds its value."""
+        data = self._rows(params.get("file"))
+        for column, value in (params.get("filter") or {}).items():
+            if column not in data.columns:
+                raise BadQuery(self.name, f"filter column {column!r} is not in {params['file']} "
+                                          f"(columns: {', '.join(map(str, data.columns))})")
+            data = data[data[column].astype(str) == str(value)]
+        return data
+
+
+def _parse(path: str) -> Any:
+    lower = path.lower()
+    if lower.endswith((".csv", ".csv.gz")):  # text columns: area codes keep their leading zeros
+        return pd.read_csv(path, dtype=str)
+    if lower.endswith((".parquet", ".pq")):
+        return pd.read_parquet(path)
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+def _file_problems(spec: Mapping[str, Any], suffixes: tuple[str, ...]) -> list[str]:
+    file = spec.get("file")
+    if not isinstance(file, str) or not file.lower().endswith(suffixes):
+        return [f"file: expected a {', '.join(suffixes)} file, found {file!r}"]
+    if os.path.isabs(file) or os.path.normpath(file).split(os.sep)[0] == os.pardir:
+        return [f"file: expected a path inside root, found {file!r}"]
+    columns = spec.get("columns", {})
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        return [f"columns: expected {{our_name: their_name}}, found {columns!r}"]
+    return []
+
+
+# --- shaping shared with the http adapter (candidates for datasources/tabular.py) ----
+def rows_frame(frames: list[pd.DataFrame], columns: list[str], source: str) -> Frame[pd.DataFrame]:
+    now = utcnow()
+    parts = [f for f in frames if not f.empty]
+    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    if parts:
+        data["value"] = data["value"].astype(float)
+    return Frame(data, as_of=as_of(parts, "ts", now), source=source, fetched_at=now)
+
+
+def aware(source: str, *stamps: datetime | None) -> None:
+    """:class:`BadQuery` for a time without a zone."""
+    for stamp in stamps:
+        if stamp is not None and stamp.tzinfo is None:
+            raise BadQuery(source, f"time {stamp} has no time zone")
+
+
+def text_ids(data: pd.DataFrame) -> pd.DataFrame:
+    """``area_id`` as text (a store may send numeric area codes); missing ids stay missing."""
+    if "area_id" not in data.columns:
+        return data
+    return data.assign(area_id=data["area_id"].where(data["area_id"].isna(), data["area_id"].astype(str)))
+
+
+def not_after(data: pd.DataFrame, at: datetime | None) -> pd.DataFrame:
+    """Rows whose ``ts`` is not after ``at`` (unparseable times stay, to be counted)."""
+    if at is None or "ts" not in data.columns:
+        return data
+    return data[~(pd.to_datetime(data["ts"], errors="coerce", utc=True) > pd.Timestamp(at))]
+
+
+def area_rows(data: pd.DataFrame, *, source: str, rejects: RejectCounter) -> pd.DataFrame:
+    """Clean area rows: an id and a known level; name_zh defaults to the id, name_en to name_zh."""
+    if "id" not in data.columns or "level" not in data.columns:
+        rejects.add(source, "area", "missing column(s) id, level", len(data) or 1, example=list(data.columns))
+        return pd.DataFrame(columns=AREA_COLUMNS)
+    bad = data["id"].isna() | ~data["level"].isin(AREA_LEVELS)
+    rejects.add(source, "area", "missing id or unknown level", int(bad.sum()))
+    out = data[~bad].copy()
+    out["id"] = out["id"].astype(str)
+    for column, fallback in (("parent_id", None), ("name_zh", out["id"]), ("name_en", None)):
+        if column not in out.columns:
+            out[column] = fallback if column != "name_en" else out["name_zh"]
+    out["parent_id"] = [None if pd.isna(v) else str(v) for v in out["parent_id"]]
+    return out[AREA_COLUMNS + [c for c in out.columns if c not in AREA_COLUMNS]].reset_index(drop=True)
+
+
+def feature_collection(doc: Any, layer: str, source: str, where: str) -> dict[str, Any]:
+    """``doc`` checked as a GeoJSON FeatureCollection, each feature given a stable id."""
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" \
+            or not isinstance(doc.get("features"), list):
+        raise BadQuery(source, f"layer {layer!r} at {where} is not a GeoJSON FeatureCollection")
+    features = []
+    for n, feature in enumerate(doc["features"]):
+        if isinstance(feature, dict) and isinstance(feature.get("geometry"), dict):
+            props = feature.get("properties") or {}
+            features.append({**feature, "id": feature.get("id", props.get("id", f"{layer}-{n}")),
+                             "properties": props})
+    return {**doc, "features": features}
+
+
+def geojson_rows(doc: Any, source: str, where: str) -> pd.DataFrame:
+    """A FeatureCollection's features as rows: properties, the feature id, a point's lon / lat."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
+        raise BadQuery(source, f"{where} is not a GeoJSON FeatureCollection")
+    rows = []
+    for feature in (f for f in doc["features"] if isinstance(f, dict)):
+        row = {"id": feature.get("id"), **(feature.get("properties") or {})}
+        geometry = feature.get("geometry") or {}
+        coords = geometry.get("coordinates")
+        if geometry.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2:
+            row.setdefault("lon", coords[0])
+            row.setdefault("lat", coords[1])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,194 @@
+"""The pages' one door to data: routes each read to the datasource its binding names.
+
+Every adapter is wrapped in a :class:`CachedSource`; a read that spans several
+sources returns one merged :class:`Frame` (oldest ``as_of``, stale if any part is).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from flask_caching.backends import NullCache, RedisCache, SimpleCache
+
+from .base import LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, DataSource, Frame, utcnow
+from .cache import STATIC_TTL, CachedSource
+from .codec import FrameSerializer
+from .crs import convert, convert_geojson
+from .errors import DataSourceError
+from .registry import build_sources, source_crs
+from .validation import RejectCounter
+
+if TYPE_CHECKING:
+    from citybrain.catalogue import Catalogue, Indicator
+    from citybrain.config import CacheConfig, Config
+
+
+def make_backend(cfg: CacheConfig) -> Any:
+    """The flask-caching backend the config asks for."""
+    if cfg.backend == "redis":
+        import redis
+
+        client = redis.Redis.from_url(cfg.redis_url or "", socket_timeout=2,
+                                      socket_connect_timeout=2)
+        backend = RedisCache(host=client, key_prefix="", default_timeout=300)
+        backend.serializer = FrameSerializer()   # JSON, never pickle: the Redis may be shared
+        return backend
+    if cfg.backend == "none":
+        return NullCache()
+    return SimpleCache(threshold=5000, default_timeout=300)
+
+
+class DataService:
+    """Cached reads across all configured datasources."""
+
+    def __init__(self, config: Config, sources: dict[str, DataSource] | None = None,
+                 backend: Any = None) -> None:
+        self.config = config
+        self.catalogue: Catalogue = config.catalogue
+        self.backend_name = config.cache.backend
+        backend = backend if backend is not None else make_backend(config.cache)
+        raw = sources if sources is not None else build_sources(config)
+        self.sources: dict[str, CachedSource] = {
+            name: CachedSource(src, backend, prefix=config.cache.key_prefix,
+                               timeout=config.cache.read_timeout_seconds)
+            for name, src in raw.items()
+        }
+        # rows an adapter passed but the area hierarchy refuses, per source
+        self.rejects = {name: RejectCounter() for name in self.sources}
+        self._areas_memo: tuple[float, dict[str, frozenset[str]]] | None = None
+        self.display_crs = config.map.crs
+        self.crs = source_crs(config)
+        simulated = [n for n, ds in config.datasources.items() if ds.type == "simulator"]
+        first = simulated[0] if simulated else next(iter(self.sources))
+        self._areas_from = self.sources[config.roles.areas or first]
+        self._events_from = self.sources[config.roles.events or first]
+        self._layers_from = self.sources[config.roles.layers or first]
+
+    def indicators(self, ids: Sequence[str]) -> list[Indicator]:
+        """Catalogue entries for ``ids``; ``KeyError`` names an unknown one."""
+        return [self.catalogue.get(i) for i in ids]
+
+    def latest(self, ids: Sequence[str], level: AreaLevel = "city",
+               at: datetime | None = None) -> Frame[pd.DataFrame]:
+        """Newest values of the indicators ``ids`` at ``level``."""
+        parts = [self._known_areas(src.latest(inds, level, at), src.name, level)
+                 for src, inds in self._by_source(ids)]
+        return merge(parts, LATEST_COLUMNS)
+
+    def _known_areas(self, frame: Frame[pd.DataFrame], source: str, level: str
+                     ) -> Frame[pd.DataFrame]:
+        """Drop, and count, rows whose area id the hierarchy does not know at ``level``."""
+        if frame.data.empty:
+            return frame
+        known = self._area_ids(level)
+        if known is None:   # no hierarchy to check against (none configured, or its store down)
+            return frame
+        ids = frame.data.area_id.astype(str)
+        unknown = ~ids.isin(known)
+        if not unknown.any():
+            return frame
+        self.rejects[source].add(source, f"latest {level}", "unknown area id", int(unknown.sum()),
+                         example=ids[unknown].iloc[0])
+        return replace(frame, data=frame.data[~unknown].reset_index(drop=True))
+
+    def _area_ids(self, level: str) -> frozenset[str] | None:
+        """The area ids at ``level``, kept in the process for as long as the hierarchy is
+        cached, so a read does not decode the whole hierarchy to check its rows."""
+        now = time.monotonic()
+        if self._areas_memo is None or now >= self._areas_memo[0]:
+            try:
+                areas = self.areas().data
+            except DataSourceError:
+                return None
+            if areas.empty:
+                return None
+            by_level = {lv: frozenset(group.id.astype(str)) for lv, group in areas.groupby("level")}
+            self._areas_memo = (now + STATIC_TTL, by_level)
+        return self._areas_memo[1].get(level, frozenset())
+
+    def series(self, ids: Sequence[str], area_ids: Sequence[str], start: datetime, end: datetime,
+               step: timedelta) -> Frame[pd.DataFrame]:
+        """Values over ``[start, end)`` at ``step``."""
+        parts = [src.series(inds, area_ids, start, end, step)
+                 for src, inds in self._by_source(ids, history=True)]
+        return merge(parts, SERIES_COLUMNS)
+
+    def events(self, since: datetime, until: datetime | None = None) -> Frame[pd.DataFrame]:
+        """Events with their coordinates in the map's display system."""
+        frame = self._events_from.events(since, until)
+        src = self.crs.get(self._events_from.name, "wgs84")
+        if src == self.display_crs or frame.data.empty:
+            return frame
+        data = frame.data.copy()
+        data["lon"], data["lat"] = convert(data.lon.to_numpy(float), data.lat.to_numpy(float), src,
+                                           self.display_crs)
+        return replace(frame, data=data)
+
+    def areas(self) -> Frame[pd.DataFrame]:
+        return self._areas_from.areas()
+
+    def layer(self, name: str) -> Frame[dict[str, Any]]:
+        """A map layer with its coordinates in the map's display system."""
+        frame = self._layers_from.layer(name)
+        src = self.crs.get(self._layers_from.name, "wgs84")
+        if src == self.display_crs:
+            return frame
+        return replace(frame, data=convert_geojson(frame.data, src, self.display_crs))
+
+    def feature_states(self, name: str) -> Frame[pd.DataFrame]:
+        """Live attributes of map layer ``name``'s features, keyed by feature id."""
+        return self._layers_from.feature_states(name)
+
+    def health(self) -> dict[str, Any]:
+        """Per adapter: status, latency, last data time and error; and the cache backend."""
+        adapters = {}
+        for name, src in self.sources.items():
+            h = src.health().to_json()
+            stats = src.stats
+            if stats.last_error and (stats.last_ok_at is None
+                                     or (stats.last_error_at and stats.last_error_at
+                                         > stats.last_ok_at)):
+                h["status"] = "failing"
+                h["error"] = h.get("error") or stats.last_error
+            if stats.last_data_at and not h.get("last_data_at"):
+                h["last_data_at"] = stats.last_data_at.isoformat()
+            refused = self.rejects[name].to_json()
+            if refused:
+                h.setdefault("details", {})["area_rejects"] = refused
+            h["reads"] = {"hits": stats.hits, "misses": stats.misses, "shared": stats.shared,
+                          "failures": stats.failures}
+            adapters[name] = h
+        ok = all(a["status"] == "ok" for a in adapters.values())
+        return {"status": "ok" if ok else "degraded", "time": utcnow().isoformat(),
+                "cache": {"backend": self.backend_name}, "adapters": adapters}
+
+    def _by_source(self, ids: Sequence[str], *, history: bool = False
+                   ) -> list[tuple[CachedSource, list[Indicator]]]:
+        """Indicators grouped by the source that answers them; for history reads each
+        indicator is handed over with its ``history`` binding in place of ``binding``."""
+        groups: dict[str, list[Indicator]] = {}
+        for ind in self.indicators(ids):
+            if history and ind.history is not None:
+                ind = ind.model_copy(update={"binding": ind.history})
+            groups.setdefault(ind.binding.source, []).append(ind)
+        return [(self.sources[name], inds) for name, inds in groups.items()]
+
+
+def merge(parts: list[Frame[pd.DataFrame]], columns: list[str]) -> Frame[pd.DataFrame]:
+    """One frame of several: rows concatenated, oldest as_of, stale when any part is."""
+    if not parts:
+        return Frame(pd.DataFrame(columns=columns), as_of=utcnow(), source="none")
+    if len(parts) == 1:
+        return parts[0]
+    frames = [p.data for p in parts if not p.data.empty]
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    errors = [p.error for p in parts if p.error]
+    return Frame(data, as_of=min(p.as_of for p in parts),
+                 source="+".join(p.source for p in parts),
+                 fetched_at=min(p.fetched_at for p in parts),
+                 stale=any(p.stale for p in parts), error="; ".join(errors) or None)
