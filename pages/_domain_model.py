@@ -1,0 +1,94 @@
+"""The numbers of the traffic and safety pages that are not single indicators: the most
+congested roads, incident response times, alerts by type, hour-of-day profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from citybrain.timegrain import Period
+
+
+@dataclass(frozen=True)
+class RoadRank:
+    id: str
+    name: str
+    road_class: str
+    speed_kmh: float
+    level: int
+
+
+def top_congested(states: pd.DataFrame, roads: dict[str, dict[str, object]], lang: str,
+                  n: int = 10) -> list[RoadRank]:
+    """The ``n`` roads with the worst congestion level, slowest first within a level."""
+    if states.empty:
+        return []
+    rows = states.dropna(subset=["level", "speed_kmh"]).sort_values(["level", "speed_kmh"],
+                                                                   ascending=[False, True])
+    out = []
+    for row in rows.head(n).itertuples(index=False):
+        props = roads.get(str(row.id), {})
+        name = str(props.get("name_en" if lang == "en" else "name_zh", row.id))
+        out.append(RoadRank(str(row.id), f"{name} ({row.id})", str(props.get("road_class", "")),
+                            float(row.speed_kmh), int(row.level)))
+    return out
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    count: int
+    mean_response_min: float | None     # reported → on scene
+    mean_handling_min: float | None     # on scene → closed
+
+
+def response_times(events: pd.DataFrame, kind: str, since: datetime,
+                   area_ids: set[str] | None = None) -> ResponseTimes:
+    """Mean response and handling minutes of ``kind`` events reported since ``since``
+    (events still open count in the total, not in the means)."""
+    sel = _of_kind(events, kind, since, area_ids)
+    if sel.empty:
+        return ResponseTimes(0, None, None)
+    arrived = sel["arrived_at"] if "arrived_at" in sel else pd.Series(pd.NaT, index=sel.index)
+    response = (arrived - sel.reported_at).dt.total_seconds() / 60
+    handling = (sel.closed_at - arrived).dt.total_seconds() / 60
+    return ResponseTimes(len(sel), _mean(response), _mean(handling))
+
+
+def counts_by_category(events: pd.DataFrame, kind: str, since: datetime, lang: str,
+                       area_ids: set[str] | None = None) -> pd.Series:
+    """How many ``kind`` events of each category (the type within the kind) since ``since``."""
+    sel = _of_kind(events, kind, since, area_ids)
+    column = "category_en" if lang == "en" else "category_zh"
+    if sel.empty:
+        return pd.Series(dtype=int)
+    labels = sel[column] if column in sel else sel["kind"]
+    return labels.fillna("—").value_counts()
+
+
+def hourly_profile(values: pd.DataFrame, area_id: str, day: Period) -> list[float | None]:
+    """Hour-by-hour values of one area over ``day`` (None for hours not reached yet)."""
+    mine = values[values.area_id == area_id].set_index("bucket").value
+    keys = [f"{day.key}T{h:02d}" for h in range(24)]
+    return [float(mine[k]) if k in mine.index and pd.notna(mine[k]) else None for k in keys]
+
+
+def _of_kind(events: pd.DataFrame, kind: str, since: datetime, area_ids: set[str] | None) -> pd.DataFrame:
+    if events.empty:
+        return events
+    sel = events[(events.kind == kind) & (events.reported_at >= pd.Timestamp(since))]
+    if area_ids is not None:
+        sel = sel[sel.area_id.astype(str).isin(area_ids)]
+    return sel
+
+
+def _mean(minutes: pd.Series) -> float | None:
+    valid = minutes.dropna()
+    valid = valid[valid >= 0]
+    return None if valid.empty else float(valid.mean())
+
+
+def same_day_last_week(day: Period) -> Period:
+    """The same weekday one week earlier."""
+    return day.shifted(-7)

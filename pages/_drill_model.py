@@ -1,0 +1,87 @@
+"""What a drill-down shows for one drill state: bars by area, bars by time, the rows behind.
+
+The area chart shows the children of the chosen area (its siblings once at the grid);
+the time chart shows the periods one grain below the chosen one (its siblings once at
+the hour). Both come from one read, so they always agree with each other and the grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from citybrain.areas import Area, AreaTree
+from citybrain.drill import DrillState
+from citybrain.kpi import thresholds_apply
+from citybrain.period_values import PeriodValues, period_values
+from citybrain.runtime import Cockpit
+from citybrain.scoring import STATUS_COLOURS
+from citybrain.scoring import status as indicator_status
+from citybrain.timegrain import Period
+from components.drill_charts import Bar
+
+NEUTRAL = "#4FA3FF"
+GRID_COLUMNS = ["indicator", "area_id", "area", "level", "period", "bucket", "value", "unit"]
+
+
+@dataclass(frozen=True)
+class DrillView:
+    state: DrillState
+    areas: list[Area]              # the bars of the area chart
+    span: Period                   # the period whose children are the time chart's bars
+    values: PeriodValues
+    area_bars: list[Bar]
+    time_bars: list[Bar]
+    rows: pd.DataFrame             # GRID_COLUMNS
+
+
+def build_view(cockpit: Cockpit, tree: AreaTree, state: DrillState, now: datetime) -> DrillView:
+    """Read and shape everything the drill charts and grid of ``state`` show."""
+    ind, area, period = state.indicator, state.area, state.period
+    children = [a for a in tree.children(area) if a.level in ind.levels]
+    areas = children or tree.siblings(area)
+    span = period if period.grain != "hour" else period.parent   # type: ignore[assignment]
+    buckets = span.children(now)
+    ids = list(dict.fromkeys([area.id, *[a.id for a in areas]]))
+    values = period_values(cockpit.data, ind, ids, period, buckets, now)
+    lang = state.lang
+    area_bars = [Bar(a.id, a.name(lang), _value(values.totals, a.id),
+                     _colour(state, a, _value(values.totals, a.id)), selected=a.id == area.id)
+                 for a in areas]
+    mine = values.table[values.table.area_id == area.id].set_index("bucket").value
+    time_bars = [Bar(b.key, b.bucket_label(lang), _value(mine, b.key), NEUTRAL, selected=b.key == period.key)
+                 for b in values.buckets]
+    return DrillView(state, areas, span, values, area_bars, time_bars,
+                     _rows(state, tree, values, lang))
+
+
+def _rows(state: DrillState, tree: AreaTree, values: PeriodValues, lang: str) -> pd.DataFrame:
+    """One row per area and bucket: the numbers behind both charts."""
+    if values.table.empty:
+        return pd.DataFrame(columns=GRID_COLUMNS)
+    names = tree.names(lang)
+    labels = {b.key: b.label(lang) for b in values.buckets}
+    table = values.table.copy()
+    table["indicator"] = state.indicator.name(lang)
+    table["area"] = table.area_id.map(names)
+    table["level"] = table.area_id.map(lambda a: tree.get(a).level)
+    table["period"] = table.bucket.map(labels)
+    table["value"] = table.value.round(state.indicator.decimals + 1)
+    table["unit"] = state.indicator.unit_in(lang)
+    return table[GRID_COLUMNS].reset_index(drop=True)
+
+
+def _value(series: pd.Series, key: str) -> float | None:
+    value = series.get(key) if key in series.index else None
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _colour(state: DrillState, area: Area, value: float | None) -> str:
+    """Status colour where the thresholds apply (city-level thresholds do not fit the
+    parts of an indicator that sums up, so those bars stay neutral)."""
+    if not thresholds_apply(state.indicator, area.level):
+        return NEUTRAL
+    status = indicator_status(state.indicator, value)
+    return NEUTRAL if status == "unknown" else STATUS_COLOURS[status]

@@ -1,0 +1,148 @@
+"""What the heartbeat page shows, computed from the cockpit's data service.
+
+Plain values only (no layout), so callbacks stay thin and this is testable without Dash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from citybrain.catalogue import DOMAINS, Indicator
+from citybrain.runtime import Cockpit
+from citybrain.scoring import STATUS_COLOURS, composite, index_status, status
+from datasources.base import Frame, utcnow
+
+DOMAIN_COLOURS = {
+    "traffic": "#36CFC9", "safety": "#FF7A45", "environment": "#73D13D", "energy": "#FADB14",
+    "facilities": "#9254DE", "services": "#40A9FF", "economy": "#F759AB",
+}
+
+
+@dataclass
+class Freshness:
+    """The age of everything on screen: oldest as_of, stale if any read was."""
+
+    as_of: datetime | None = None
+    stale: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, frame: Frame[Any], *, dates_screen: bool = True) -> None:
+        """Count ``frame`` in; history reads (``dates_screen=False``) only add staleness."""
+        if dates_screen and not (frame.stale and _empty(frame.data)):
+            self.as_of = frame.as_of if self.as_of is None else min(self.as_of, frame.as_of)
+        self.stale = self.stale or frame.stale
+        if frame.error:
+            self.errors.append(frame.error)
+
+    @classmethod
+    def combine(cls, *parts: Freshness) -> Freshness:
+        """The freshness of a screen made of ``parts``: the oldest, stale if any is."""
+        dated = [p.as_of for p in parts if p.as_of is not None]
+        return cls(min(dated) if dated else None, any(p.stale for p in parts),
+                   [e for p in parts for e in p.errors])
+
+    def to_store(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat() if self.as_of else None, "stale": self.stale,
+                "error": "; ".join(dict.fromkeys(self.errors)) or None}
+
+
+def _empty(data: Any) -> bool:
+    return data.empty if isinstance(data, pd.DataFrame) else not data
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The city right now: composite index, domain scores and headline values."""
+
+    index: float | None
+    index_status: str
+    index_colour: str
+    parts: int
+    domains: dict[str, float | None]
+    values: dict[str, float | None]
+    frame: Frame[pd.DataFrame]
+
+
+def snapshot(cockpit: Cockpit, at: datetime | None = None) -> Snapshot:
+    """Latest city values of the weighted and headline indicators, scored."""
+    cat = cockpit.catalogue
+    wanted = [i.id for i in cat if i.weight > 0 or i.headline]
+    frame = cockpit.data.latest(wanted, "city", at)
+    values = city_values(frame.data)
+    total = composite(cat, values)
+    hb = cockpit.config.heartbeat
+    band = index_status(total.value, hb.good_from, hb.warn_from)
+    domains = {d: composite(cat.in_domain(d), values).value for d in DOMAINS}
+    return Snapshot(total.value, band, STATUS_COLOURS[band], len(total.parts), domains, values,
+                    frame)
+
+
+def city_values(data: pd.DataFrame) -> dict[str, float | None]:
+    """indicator id → its value, from a latest frame (NaN becomes None)."""
+    out: dict[str, float | None] = {}
+    for ind, value in zip(data.get("indicator", []), data.get("value", []), strict=True):
+        out[str(ind)] = None if pd.isna(value) else float(value)
+    return out
+
+
+def domain_colour(score: float | None, cockpit: Cockpit) -> str:
+    """The status colour of a 0–100 domain score."""
+    hb = cockpit.config.heartbeat
+    return STATUS_COLOURS[index_status(score, hb.good_from, hb.warn_from)]
+
+
+def indicator_colour(ind: Indicator, value: float | None) -> str:
+    """The status colour of one indicator's value."""
+    return STATUS_COLOURS[status(ind, value)]
+
+
+@dataclass(frozen=True)
+class Pulses:
+    """Each domain's score over the window, one point a minute plus 'now'."""
+
+    times: list[datetime]
+    scores: dict[str, list[float | None]]
+    frame: Frame[pd.DataFrame]
+
+
+def pulses(cockpit: Cockpit, now: datetime, snap: Snapshot) -> Pulses:
+    """Domain scores over the last window: whole minutes from the cache, plus ``snap`` now.
+
+    The minute-aligned range makes every viewer ask for the same cache key for a minute.
+    """
+    cat = cockpit.catalogue
+    window = cockpit.config.heartbeat.window_minutes
+    end = now.replace(second=0, microsecond=0)
+    start = end - timedelta(minutes=window)
+    ids = [i.id for i in cat.weighted()]
+    frame = cockpit.data.series(ids, ["city"], start, end, timedelta(minutes=1))
+    table = frame.data.pivot_table(index="ts", columns="indicator", values="value",
+                                   aggfunc="last") if not frame.data.empty else pd.DataFrame()
+    times: list[datetime] = [ts.to_pydatetime() for ts in table.index]
+    scores: dict[str, list[float | None]] = {d: [] for d in DOMAINS}
+    for _, row in table.iterrows():
+        values = {k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
+        for d in DOMAINS:
+            scores[d].append(composite(cat.in_domain(d), values).value)
+    times.append(now)
+    for d in DOMAINS:
+        scores[d].append(snap.domains[d])
+    return Pulses(times, scores, frame)
+
+
+def newest_events(cockpit: Cockpit, now: datetime, limit: int) -> tuple[list[dict[str, Any]],
+                                                                        Frame[pd.DataFrame]]:
+    """The ``limit`` newest events of the last two hours, newest first."""
+    since = (now - timedelta(hours=2)).replace(second=0, microsecond=0)
+    frame = cockpit.data.events(since)
+    data = frame.data.sort_values("reported_at", ascending=False).head(limit)
+    return data.to_dict("records"), frame
+
+
+def now_utc() -> datetime:
+    """The current time (a seam for tests)."""
+    return utcnow()

@@ -1,0 +1,111 @@
+"""The heartbeat's panels, computed once for the heartbeat page and the video wall.
+
+A private module (the pages loader skips ``_`` files), so both pages import the same
+code without the heartbeat page being loaded twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash
+from dash import Patch, html
+
+from citybrain import runtime
+from citybrain.catalogue import DOMAINS
+from citybrain.drill import drill_href
+from citybrain.i18n import t
+from components.heartbeat import (
+    DomainScore,
+    Tile,
+    domain_scores,
+    event_ticker,
+    index_ring,
+    kpi_strip,
+    pulse_figure,
+    pulse_range,
+)
+from components.panels import error_state, freshness_badge
+from pages import _heartbeat_model as model
+
+log = logging.getLogger(__name__)
+
+
+def render(lang: str, *, initial: bool) -> dict[str, Any]:
+    """Every panel's content; ``initial`` builds whole figures, ticks send only new data."""
+    cockpit = runtime.current()
+    cat, cfg = cockpit.catalogue, cockpit.config
+    now = model.now_utc()
+    current, pulse, recent = model.Freshness(), model.Freshness(), model.Freshness()
+    out: dict[str, Any] = {}
+    try:
+        snap = model.snapshot(cockpit)
+        current.add(snap.frame)
+        pulse.add(snap.frame)
+    except Exception as exc:  # one broken part must not blank the screen
+        log.exception("heartbeat snapshot failed")
+        snap = None
+        current.errors.append(str(exc))
+        out["index"] = out["domains"] = out["tiles"] = error_state(lang, str(exc))
+    if snap is not None:
+        note = t("index_parts", lang, n=snap.parts)
+        out["index"] = index_ring(snap.index, snap.index_colour, t(f"status_{snap.index_status}",
+                                                                    lang), note)
+        out["domains"] = domain_scores([
+            DomainScore(d, t(f"domain_{d}", lang), snap.domains[d],
+                        model.domain_colour(snap.domains[d], cockpit)) for d in DOMAINS])
+        out["tiles"] = kpi_strip([
+            Tile(i.name(lang), snap.values.get(i.id), i.unit_in(lang), i.decimals,
+                 model.indicator_colour(i, snap.values.get(i.id)),
+                 "" if i.target is None else f"{t('target', lang)} {i.target:g}", drill_href(i, lang=lang))
+            for i in cat if i.headline])
+    out["labels"], out["figures"] = _pulses(cockpit, lang, now, snap, pulse, initial)
+    try:
+        events, frame = model.newest_events(cockpit, now, cfg.heartbeat.ticker_events)
+        recent.add(frame)
+        out["ticker"] = event_ticker(events, lang, cockpit.tz)
+    except Exception as exc:
+        log.exception("heartbeat events failed")
+        recent.errors.append(str(exc))
+        out["ticker"] = error_state(lang, str(exc))
+    fresh = model.Freshness.combine(current, pulse, recent)
+    # how old each region's data is, for the wall's per-panel badges
+    out["parts"] = {"index": current, "domains": current, "tiles": current, "pulse": pulse,
+                    "ticker": recent, "header": fresh}
+    out["freshness"] = freshness_badge(fresh.as_of, now, lang, stale=fresh.stale,
+                                       error=fresh.to_store()["error"], tz=cockpit.tz)
+    return out
+
+
+def _pulses(cockpit: runtime.Cockpit, lang: str, now: Any, snap: model.Snapshot | None,
+            fresh: model.Freshness, initial: bool) -> tuple[list[Any], list[Any]]:
+    labels: list[Any] = []
+    figures: list[Any] = []
+    try:
+        if snap is None:
+            raise RuntimeError("no current values")
+        p = model.pulses(cockpit, now, snap)
+        fresh.add(p.frame, dates_screen=False)
+    except Exception as exc:
+        log.exception("heartbeat pulses failed")
+        fresh.errors.append(str(exc))
+        msg = error_state(lang, str(exc))
+        return [msg] * len(DOMAINS), [dash.no_update] * len(DOMAINS)
+    for d in DOMAINS:
+        score = p.scores[d][-1]
+        colour = model.domain_colour(score, cockpit)
+        labels.append([html.Span(t(f"domain_{d}", lang), className="pulse-name"),
+                       html.Span("—" if score is None else f"{score:.0f}", className="pulse-value",
+                                 style={"color": colour})])
+        line = model.DOMAIN_COLOURS[d]
+        low, high = pulse_range(p.scores[d])
+        if initial:
+            figures.append(pulse_figure(p.times, p.scores[d], line, low=low, high=high))
+        else:
+            patch = Patch()
+            patch["data"][0]["x"] = p.times
+            patch["data"][0]["y"] = p.scores[d]
+            patch["layout"]["yaxis"]["range"] = [low, high]
+            figures.append(patch)
+    return labels, figures

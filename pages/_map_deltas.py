@@ -1,0 +1,72 @@
+"""Send a screen only the feature colours that changed since the version it holds.
+
+Each layer's colours are published as numbered versions (a few kept per layer). A screen
+remembers the version it last received; the next tick sends the ids whose colour changed
+since then, or nothing at all. A screen whose version this process does not know (a new
+screen, another gunicorn worker, an old version) gets everything.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from dash import Patch, no_update
+
+PROCESS = uuid.uuid4().hex[:8]
+
+
+class DeltaBook:
+    """Recent versions of each layer's colours."""
+
+    def __init__(self, keep: int = 8) -> None:
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._versions: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self._counter = 0
+
+    def publish(self, key: str, colours: dict[str, str]) -> int:
+        """The version number of ``colours`` for ``key`` (a new one only if they changed)."""
+        with self._lock:
+            history = self._versions.setdefault(key, [])
+            if history and history[-1][1] == colours:
+                return history[-1][0]
+            self._counter += 1
+            history.append((self._counter, colours))
+            del history[:-self.keep]
+            return self._counter
+
+    def changes(self, key: str, since: int, now: int) -> dict[str, str] | None:
+        """The ids whose colour differs between versions ``since`` and ``now``; None when
+        ``since`` is not kept."""
+        with self._lock:
+            versions = dict(self._versions.get(key, []))
+        if since not in versions or now not in versions:
+            return None
+        old, new = versions[since], versions[now]
+        return {fid: colour for fid, colour in new.items() if old.get(fid) != colour}
+
+
+def hideout_update(book: DeltaBook, layer: str, key: str, colours: dict[str, str],
+                   extra: dict[str, Any], held: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+    """What to send for one layer's hideout, and the state the screen holds afterwards.
+
+    ``held`` is what the screen told us it holds: {"key", "version", "process", "extra"}.
+    """
+    version = book.publish(key, colours)
+    state = {"key": key, "version": version, "process": PROCESS, "extra": extra}
+    if not held or held.get("key") != key or held.get("process") != PROCESS:
+        return {"colours": colours, **extra}, state
+    changed = book.changes(key, int(held.get("version", -1)), version)
+    if changed is None:
+        return {"colours": colours, **extra}, state
+    if not changed and held.get("extra") == extra:
+        return no_update, state
+    patch = Patch()
+    if changed:
+        patch["colours"].update(changed)
+    for name, value in extra.items():
+        if held.get("extra", {}).get(name) != value:
+            patch[name] = value
+    return patch, state

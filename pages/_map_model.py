@@ -1,0 +1,162 @@
+"""What the map shows: colours per feature id, event points, and the side panels' facts.
+
+Plain values (no layout); geometry never passes through here, only ids and colours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from citybrain.catalogue import Indicator
+from citybrain.i18n import t
+from citybrain.runtime import Cockpit
+from citybrain.scoring import STATUS_COLOURS, status
+from citybrain.spatial import Nearby, nearby
+from datasources.base import utcnow
+from datasources.standards import aqi, tpi
+
+AREA_LAYER = {"district": "districts", "street": "streets", "grid": "grids"}
+LAYER_OF_LEVEL = {"city": "city", **AREA_LAYER}
+NEXT_LEVEL = {"city": "district", "district": "street", "street": "grid"}
+SEQUENTIAL = ["#16324f", "#1f5f8b", "#2b8cbe", "#7fcdbb", "#edf8b1"]
+LINK_RADIUS_M = 1500
+
+
+@dataclass(frozen=True)
+class Legend:
+    """A legend: a title and (colour, label) rows."""
+
+    title: str
+    items: list[tuple[str, str]]
+
+
+def choropleth(cockpit: Cockpit, ind: Indicator, level: str, lang: str
+               ) -> tuple[dict[str, str], Legend, Any]:
+    """Area colours of ``ind`` at ``level``: status colours against the thresholds, or
+    quantile classes when the indicator has none."""
+    frame = cockpit.data.latest([ind.id], level)
+    values = frame.data.set_index("area_id").value.astype(float)
+    title = f"{ind.name(lang)}{f' ({ind.unit_in(lang)})' if ind.unit_in(lang) else ''}"
+    if ind.warn is not None:
+        colours = {a: STATUS_COLOURS[status(ind, v)] for a, v in values.items()}
+        op = "<" if ind.better == "lower" else ">"
+        back = ">" if op == "<" else "<"
+        items = [(STATUS_COLOURS["good"], f"{t('band_good', lang)} {op} {ind.warn:g}"),
+                 (STATUS_COLOURS["warn"], t("band_warn", lang)),
+                 (STATUS_COLOURS["alarm"], f"{t('band_alarm', lang)} {back}= {ind.alarm:g}"
+                  if ind.alarm is not None else t("band_alarm", lang))]
+        return colours, Legend(title, items), frame
+    finite = values[np.isfinite(values)]
+    if finite.empty:
+        return {}, Legend(title, []), frame
+    edges = np.unique(np.quantile(finite, np.linspace(0, 1, len(SEQUENTIAL) + 1)))
+    bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(SEQUENTIAL) - 1)
+    colours = {a: SEQUENTIAL[b] for a, b in zip(values.index, bins, strict=True)}
+    items = [(SEQUENTIAL[n], f"{edges[n]:,.{ind.decimals}f} – {edges[n + 1]:,.{ind.decimals}f}")
+             for n in range(len(edges) - 1)]
+    return colours, Legend(title, items), frame
+
+
+def road_colours(cockpit: Cockpit) -> tuple[dict[str, str], Any]:
+    frame = cockpit.data.feature_states("roads")
+    colours = {r.id: tpi.LEVELS[int(r.level) - 1].colour for r in frame.data.itertuples()}
+    return colours, frame
+
+
+def sensor_colours(cockpit: Cockpit) -> tuple[dict[str, str], Any]:
+    frame = cockpit.data.feature_states("sensors")
+    return {r.id: aqi.category(float(r.aqi)).colour for r in frame.data.itertuples()}, frame
+
+
+def heat_weights(sensors: pd.DataFrame) -> dict[str, float]:
+    """Opacity of each sensor's heat disc: faint for clean air, strong from 轻度污染 on."""
+    if sensors.empty:
+        return {}
+    level = np.clip((sensors.aqi.to_numpy(float) - 25) / 175, 0.05, 1.0)
+    return {fid: round(float(0.08 + 0.3 * w), 3) for fid, w in zip(sensors.id, level, strict=True)}
+
+
+def facility_colours(cockpit: Cockpit) -> tuple[dict[str, str], int, Any]:
+    frame = cockpit.data.feature_states("facilities")
+    data = frame.data
+    colours = {r.id: ("#FF4D4F" if r.faulty else "#2ECC71") for r in data.itertuples()}
+    return colours, int(data.faulty.sum()) if not data.empty else 0, frame
+
+
+def parking_colours(cockpit: Cockpit) -> tuple[dict[str, str], Any]:
+    frame = cockpit.data.feature_states("parking")
+    def colour(occ: float) -> str:
+        return "#2ECC71" if occ < 70 else "#F5C242" if occ < 90 else "#FF4D4F"
+    return {r.id: colour(float(r.occupancy)) for r in frame.data.itertuples()}, frame
+
+
+def camera_colours(cockpit: Cockpit) -> tuple[dict[str, str], Any]:
+    frame = cockpit.data.feature_states("cameras")
+    return {r.id: ("#3EC5FF" if r.online else "#5b6675") for r in frame.data.itertuples()}, frame
+
+
+def events_collection(cockpit: Cockpit, lang: str, hours: float = 2) -> tuple[dict[str, Any], Any]:
+    """Open and recent events as GeoJSON points: the only geometry that changes."""
+    since = (utcnow() - timedelta(hours=hours)).replace(second=0, microsecond=0)
+    frame = cockpit.data.events(since)
+    features = []
+    for e in frame.data.itertuples():
+        features.append({"type": "Feature", "id": e.id,
+                         "geometry": {"type": "Point", "coordinates": [float(e.lon), float(e.lat)]},
+                         "properties": {"id": e.id, "kind": e.kind, "severity": int(e.severity),
+                                        "status": e.status,
+                                        "tooltip": e.title_en if lang == "en" else e.title_zh}})
+    return {"type": "FeatureCollection", "features": features}, frame
+
+
+def area_facts(cockpit: Cockpit, area_id: str) -> tuple[pd.Series, list[tuple[Indicator, float | None]]]:
+    """The area's row and its headline / weighted indicators' values at its level."""
+    areas = cockpit.data.areas().data.set_index("id")
+    if area_id not in areas.index:
+        raise KeyError(f"unknown area {area_id!r}")
+    row = areas.loc[area_id]
+    inds = [i for i in cockpit.catalogue if (i.headline or i.weight > 0) and row.level in i.levels]
+    data = cockpit.data.latest([i.id for i in inds], row.level).data
+    mine = data[data.area_id == area_id].set_index("indicator").value
+    return row, [(i, None if i.id not in mine or pd.isna(mine[i.id]) else float(mine[i.id]))
+                 for i in inds]
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """An event, where it is in its lifecycle, and what stands near it."""
+
+    event: dict[str, Any]
+    cameras: list[Nearby]
+    facilities: list[Nearby]
+
+
+def event_facts(cockpit: Cockpit, event_id: str) -> EventFacts:
+    """The event ``event_id`` with the cameras and facilities within the link radius."""
+    since = utcnow() - timedelta(hours=24)
+    events = cockpit.data.events(since).data
+    match = events[events.id == event_id]
+    if match.empty:
+        raise KeyError(f"unknown or expired event {event_id!r}")
+    event = match.iloc[0].to_dict()
+    cams = nearby(cockpit.data.layer("cameras").data, event["lon"], event["lat"],
+                  radius_m=LINK_RADIUS_M, limit=6)
+    facs = nearby(cockpit.data.layer("facilities").data, event["lon"], event["lat"],
+                  radius_m=LINK_RADIUS_M / 2, limit=6)
+    return EventFacts(event, cams, facs)
+
+
+def area_bounds(cockpit: Cockpit, area_id: str, level: str) -> list[list[float]] | None:
+    """Leaflet bounds of an area's polygon, from its layer's geometry."""
+    from citybrain.spatial import bounds
+
+    layer = cockpit.data.layer(LAYER_OF_LEVEL[level]).data
+    for feature in layer.get("features", []):
+        if str(feature.get("id")) == area_id:
+            return bounds(feature["geometry"]["coordinates"][0])
+    return None

@@ -1,0 +1,259 @@
+"""城市地图 — the GIS map: an offline vector basemap, live layers, click-through and drill.
+
+No tile server by default: the basemap is drawn from the city's own GeoJSON (outline,
+districts, roads, water), served once by /geo and cached by the browser. Each tick sends
+only colours per feature id and the event points.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash
+import dash_leaflet as dl
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+
+from citybrain import runtime
+from citybrain.drill import drill_href
+from citybrain.i18n import t, valid_lang
+from components.heartbeat import SEVERITY_COLOURS
+from components.map_view import area_panel, event_panel, legend
+from components.panels import error_state, freshness_badge
+from components.shell import shell
+from components.ticker import TickAIO
+from datasources.standards import aqi, tpi
+from pages import _heartbeat_model as hb
+from pages import _map_model as model
+from pages._map_deltas import DeltaBook, hideout_update
+from pages._nav import NAV
+
+dash.register_page(__name__, path="/map", name="城市地图", title="城市地图 · City map", order=1)
+log = logging.getLogger(__name__)
+
+NS = "dashExtensions.cockpit."
+POINT_LAYERS = ("cameras", "sensors", "facilities", "parking")
+DEFAULT_ON = ("areas", "roads", "events", "cameras", "sensors")
+BOOK = DeltaBook()
+
+
+def fn(name: str) -> dict[str, str]:
+    """A reference to a function of assets/map.js."""
+    return {"variable": NS + name}
+
+
+def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None = None,
+           **_: Any) -> html.Div:
+    """The map; ``?layers=all`` (or a comma list) chooses the layers shown at first, and
+    ``?kiosk=1`` hides navigation and controls for a wall."""
+    lang = valid_lang(lang)
+    every = ("areas", "roads", "events", *POINT_LAYERS, "heat")
+    chosen = every if layers == "all" else tuple(n for n in (layers or "").split(",") if n in every)
+    shown = chosen or DEFAULT_ON
+    cockpit = runtime.current()
+    cfg = cockpit.config
+    city = cockpit.data.areas().data.set_index("id").loc["city"]
+    options = [{"label": i.name(lang), "value": i.id} for i in cockpit.catalogue
+               if {"district", "street", "grid"} & set(i.levels)]
+    base = [dl.GeoJSON(url="/geo/city.json", id="map-base-city", style=fn("basemapStyle"),
+                       hideout={"line": "#3ec5ff", "weight": 2.5, "fill": "#0a1830", "fillOpacity": 0.6},
+                       interactive=False),
+            dl.GeoJSON(url="/geo/water.json", id="map-base-water", style=fn("waterStyle"),
+                       interactive=False)]
+    if cfg.map.tile_url:
+        base.insert(0, dl.TileLayer(url=cfg.map.tile_url, attribution=cfg.map.tile_attribution))
+    layers = [
+        dl.GeoJSON(url="/geo/districts.json", id="map-areas", style=fn("areaStyle"),
+                   hideout={"colours": {}}),
+        dl.GeoJSON(url="/geo/roads.json", id="map-roads", style=fn("roadStyle"),
+                   hideout={"colours": {}}),
+        dl.GeoJSON(url="/geo/sensors.json", id="map-heat", pointToLayer=fn("heatBlob"),
+                   hideout={"colours": {}, "hidden": "heat" not in shown}),
+        *[dl.GeoJSON(url=f"/geo/{name}.json", id=f"map-{name}", pointToLayer=fn("pointCircle"),
+                     style=fn("pointStyle"),
+                     hideout={"colours": {}, "hidden": name not in shown})
+          for name in POINT_LAYERS],
+    ]
+    # Layers stay on the map and are switched by our own control through their hideout:
+    # dash-leaflet 1.1 breaks when a layer that its LayersControl removed is updated.
+    events = dl.GeoJSON(id="map-events", data={"type": "FeatureCollection", "features": []},
+                        cluster=True, zoomToBoundsOnClick=True,
+                        superClusterOptions={"radius": 50, "maxZoom": 15},
+                        pointToLayer=fn("eventMarker"), clusterToLayer=fn("eventCluster"))
+    return html.Div([
+        shell(city=cfg.city.name_en if lang == "en" else cfg.city.name_zh, page_title=t("map", lang),
+              lang=lang, path="/map", timezone=cfg.city.timezone,
+              nav=[(p, t(k, lang)) for p, k in NAV]),
+        dcc.Store(id="map-lang", data=lang),
+        dcc.Store(id="map-held", data={}),
+        TickAIO("map", seconds=cfg.heartbeat.tick_seconds),
+        html.Div([
+            html.Div([
+                html.Div([html.Label(t("indicator", lang)),
+                          dcc.Dropdown(id="map-indicator", options=options, value=options[0]["value"],
+                                       clearable=False, className="map-dropdown")],
+                         className="map-control"),
+                html.Div([html.Label(t("level", lang)),
+                          dcc.RadioItems(id="map-level", value="district", inline=True,
+                                         options=[{"label": t(f"level_{v}", lang), "value": v}
+                                                  for v in ("district", "street", "grid")])],
+                         className="map-control"),
+                dcc.Checklist(id="map-layers-on", value=list(shown), inline=True,
+                              className="map-control map-layer-toggles",
+                              options=[{"label": t(f"layer_{n}", lang), "value": n}
+                                       for n in every]),
+            ], className="map-controls"),
+            html.Div([
+                dl.Map([*base, *layers, events,
+                        dl.ScaleControl(position="bottomleft")],
+                       id="map-map", center=[float(city.lat), float(city.lon)], zoom=12,
+                       bounds=model.area_bounds(cockpit, "city", "city"),
+                       attributionControl=False, className="map-canvas", preferCanvas=False),
+                html.Div(id="map-legend", className="map-legend"),
+            ], className="map-stage"),
+        ], className="map-main"),
+        html.Aside([html.H2(t("details", lang), className="panel-title"),
+                    html.Div(t("click_hint", lang), id="map-side", className="map-side-body")],
+                   className="map-side panel"),
+    ], className="page page-map kiosk" if kiosk else "page page-map")
+
+
+@callback(
+    Output("map-areas", "url"), Output("map-areas", "hideout"), Output("map-roads", "hideout"),
+    Output("map-events", "data"), *[Output(f"map-{n}", "hideout") for n in POINT_LAYERS],
+    Output("map-heat", "hideout"),
+    Output("map-legend", "children"), Output("shell-freshness", "children", allow_duplicate=True),
+    Output("map-held", "data"), Output(TickAIO.ids.ack("map"), "data"),
+    Input(TickAIO.ids.beat("map"), "data"), Input("map-indicator", "value"), Input("map-level", "value"),
+    Input("map-layers-on", "value"), State("map-lang", "data"), State("map-held", "data"),
+    prevent_initial_call="initial_duplicate",
+)
+def refresh_map(beat: Any, indicator: str, level: str, shown: list[str] | None,
+                lang: str, held: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Only the feature colours that changed since the screen's version, and the event
+    points; geometry is never resent. A tick answers its beat, so the gate lets the next one
+    through only then (ticks never overlap)."""
+    ack = (beat["n"] if dash.ctx.triggered_id == TickAIO.ids.beat("map") and isinstance(beat, dict)
+           and isinstance(beat.get("n"), int) else dash.no_update)
+    return (*_map_updates(indicator, level, shown, lang, held), ack)
+
+
+def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
+                 held: dict[str, Any] | None) -> tuple[Any, ...]:
+    lang = valid_lang(lang)
+    cockpit = runtime.current()
+    level = level if level in model.AREA_LAYER else "district"
+    ind = cockpit.catalogue.get(indicator) if indicator in cockpit.catalogue else next(iter(cockpit.catalogue))
+    fresh = hb.Freshness()
+    on = set(shown or ())
+    area_colours, area_legend, frame = model.choropleth(cockpit, ind, level, lang)
+    fresh.add(frame)
+    roads, frame = model.road_colours(cockpit)
+    fresh.add(frame)
+    events, frame = model.events_collection(cockpit, lang)
+    fresh.add(frame)
+    if "events" not in on:
+        events = {"type": "FeatureCollection", "features": []}
+    cams, _ = model.camera_colours(cockpit)
+    sensors, sensor_frame = model.sensor_colours(cockpit)
+    heat = model.heat_weights(sensor_frame.data)
+    facs, faults, _ = model.facility_colours(cockpit)
+    parking, _ = model.parking_colours(cockpit)
+    legends = [legend(area_legend.title, area_legend.items)] if "areas" in on else []
+    extra = {
+        "roads": legend(t("layer_roads", lang), [(lv.colour, lv.name_en if lang == "en" else lv.name_zh)
+                                                 for lv in tpi.LEVELS]),
+        "sensors": legend(t("layer_sensors", lang) + " AQI",
+                          [(c.colour, c.name_en if lang == "en" else c.name_zh) for c in aqi.CATEGORIES]),
+        "facilities": legend(f"{t('layer_facilities', lang)} · {faults} {t('faulty', lang)}",
+                             [("#2ECC71", t("working", lang)), ("#FF4D4F", t("faulty", lang))]),
+        "parking": legend(f"{t('layer_parking', lang)} {t('occupancy', lang)}",
+                          [("#2ECC71", "< 70 %"), ("#F5C242", "70–90 %"), ("#FF4D4F", "≥ 90 %")]),
+        "cameras": legend(t("layer_cameras", lang), [("#3EC5FF", t("online", lang)),
+                                                     ("#5b6675", t("offline", lang))]),
+        "events": legend(t("layer_events", lang), [(colour, t("severity", lang, n=level))
+                                                   for level, colour in SEVERITY_COLOURS.items()]),
+    }
+    legends += [block for name, block in extra.items() if name in on]
+    store = fresh.to_store()
+    badge = freshness_badge(fresh.as_of, hb.now_utc(), lang, stale=fresh.stale, error=store["error"],
+                            tz=cockpit.tz)
+    held = dict(held or {})
+    updates = {}
+    for name, key, colours, radius in (
+            ("areas", f"areas:{ind.id}:{level}", area_colours, None), ("roads", "roads", roads, None),
+            ("cameras", "cameras", cams, 4.5), ("sensors", "sensors", sensors, 5.5),
+            ("facilities", "facilities", facs, 3.5), ("parking", "parking", parking, 7)):
+        extra = {"hidden": name not in on, **({"radius": radius} if radius else {})}
+        updates[name], held[name] = hideout_update(BOOK, name, key, colours, extra, held.get(name))
+    heat_extra = {"hidden": "heat" not in on, "weights": heat, "radius": 900}
+    updates["heat"], held["heat"] = hideout_update(BOOK, "heat", "heat", sensors, heat_extra,
+                                                   held.get("heat"))
+    return (f"/geo/{model.AREA_LAYER[level]}.json", updates["areas"], updates["roads"], events,
+            updates["cameras"], updates["sensors"], updates["facilities"], updates["parking"],
+            updates["heat"], legends, badge, held)
+
+
+@callback(Output("map-side", "children", allow_duplicate=True), Input("map-areas", "clickData"),
+          State("map-lang", "data"), State("map-level", "value"), State("map-indicator", "value"),
+          prevent_initial_call=True)
+def on_area_click(feature: dict[str, Any] | None, lang: str, level: str, indicator: str | None = None) -> Any:
+    """An area's KPIs, a button to drill into it on the map, and a link to its analysis."""
+    lang = valid_lang(lang)
+    if not feature or "id" not in feature:
+        return dash.no_update
+    cockpit = runtime.current()
+    try:
+        row, facts = model.area_facts(cockpit, str(feature["id"]))
+    except KeyError as exc:
+        return error_state(lang, str(exc))
+    shown = [(ind.name(lang), "—" if v is None else f"{v:,.{ind.decimals}f}", ind.unit_in(lang),
+              hb.indicator_colour(ind, v)) for ind, v in facts]
+    nxt = model.NEXT_LEVEL.get(row.level) if row.level != "grid" else None
+    name = row.name_en if lang == "en" else row.name_zh
+    chosen = cockpit.catalogue.get(indicator) if isinstance(indicator, str) and indicator in cockpit.catalogue \
+        else None
+    analysis = (t("open_analysis", lang), drill_href(chosen, area=str(feature["id"]), lang=lang)) \
+        if chosen is not None and row.level in chosen.levels else None
+    return area_panel(name, t(f"level_{row.level}", lang), shown, area_id=str(feature["id"]),
+                      drill_label=t("drill", lang, level=t(f"level_{nxt}", lang)) if nxt else None,
+                      analysis=analysis)
+
+
+@callback(Output("map-side", "children", allow_duplicate=True), Input("map-events", "clickData"),
+          State("map-lang", "data"), prevent_initial_call=True)
+def on_event_click(feature: dict[str, Any] | None, lang: str) -> Any:
+    """An event's details, lifecycle, and the cameras and facilities near it."""
+    lang = valid_lang(lang)
+    if not feature or feature.get("properties", {}).get("cluster"):
+        return dash.no_update
+    cockpit = runtime.current()
+    try:
+        facts = model.event_facts(cockpit, str(feature.get("id") or feature["properties"]["id"]))
+    except KeyError as exc:
+        return error_state(lang, str(exc))
+    video = facts.cameras[0].properties.get("stream_url") if facts.cameras else None
+    return event_panel(facts.event, facts.cameras, facts.facilities, lang=lang, tz=cockpit.tz,
+                       radius_m=model.LINK_RADIUS_M, video_url=video)
+
+
+@callback(Output("map-level", "value"), Output("map-map", "viewport"),
+          Output("map-areas", "url", allow_duplicate=True),
+          Output("map-areas", "hideout", allow_duplicate=True),
+          Input({"type": "map-drill", "area": ALL}, "n_clicks"), State("map-level", "value"),
+          State("map-indicator", "value"), State("map-lang", "data"), prevent_initial_call=True)
+def on_drill(clicks: list[int | None], level: str, indicator: str, lang: str) -> tuple[Any, ...]:
+    """Fly to the clicked area and colour the next level down."""
+    nothing = (dash.no_update,) * 4
+    if not ctx.triggered_id or not any(clicks):
+        return nothing
+    area_id = ctx.triggered_id["area"]
+    cockpit = runtime.current()
+    areas = cockpit.data.areas().data.set_index("id")
+    if area_id not in areas.index or indicator not in cockpit.catalogue:
+        return nothing
+    area_level = areas.loc[area_id].level
+    nxt = model.NEXT_LEVEL.get(area_level, level)
+    colours, _, _ = model.choropleth(cockpit, cockpit.catalogue.get(indicator), nxt, valid_lang(lang))
+    viewport = {"bounds": model.area_bounds(cockpit, area_id, area_level), "transition": "flyToBounds"}
+    return nxt, viewport, f"/geo/{model.AREA_LAYER[nxt]}.json", {"colours": colours, "hidden": False}

@@ -1,0 +1,170 @@
+"""大屏 — the video wall: a layout from layouts/, kiosk, scaled uniformly to the screen.
+
+``/wall?layout=4k``: the layout is designed at its own resolution; assets/wall.js scales
+the whole stage by one factor to fit the real screen, letterboxed when the aspect
+differs, so text is never stretched and there is never a scrollbar.
+
+Each panel has its own freshness badge, aged in the browser (stale once its data is
+older than ``STALE_AFTER`` refresh periods). A tick (components/ticker.py) never
+overlaps the previous one and sends only the panels whose content changed; anything that
+fails shows in the panels it concerns, never as a blank screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, NamedTuple
+
+import dash
+from dash import ALL, Input, Output, State, callback, dcc, html
+
+import layouts
+from citybrain import runtime
+from citybrain.catalogue import DOMAINS
+from citybrain.i18n import t, valid_lang
+from citybrain.memo import TtlMemo
+from components.heartbeat import indicator_tile, pulse_rows
+from components.panels import error_state, live_badge
+from components.ticker import TickAIO, beat_number
+from components.wall import wall_stage
+from pages import _heartbeat_model as model
+from pages._heartbeat_view import render
+from pages._ticks import fingerprints, only_changed
+
+dash.register_page(__name__, path="/wall", name="大屏", title="大屏 · Video wall", order=9)
+log = logging.getLogger(__name__)
+VIEWS = TtlMemo(seconds=1.0)   # every wall ticking in the same second shares one render
+PANELS = TtlMemo(seconds=1.0)  # ... and, per layout, one set of panels and fingerprints
+STALE_AFTER = 3                # a panel is stale once its data is this many refreshes old
+
+
+def layout(layout: str | None = None, lang: str | None = None, playlist: str | None = None,
+           dwell: str | None = None, **_: Any) -> html.Div:
+    """The wall for layout ``layout`` (default 1080p), or the rotation of ``playlist``
+    (``dwell`` seconds overrides every item's, for previews)."""
+    lang = valid_lang(lang)
+    if playlist is not None:
+        return _player(playlist, dwell, lang)
+    try:
+        screen = layouts.load(layout or "1080p")
+    except layouts.LayoutError as exc:
+        return html.Div(error_state(lang, str(exc)), className="wall-error")
+    cockpit = runtime.current()
+    regions = [p.region for p in screen.panels]
+    view = safe_view(regions, lang)
+    return html.Div([
+        dcc.Store(id="wall-regions", data=regions),
+        dcc.Store(id="wall-lang", data=lang),
+        dcc.Store(id="wall-prints", data=view.prints),
+        TickAIO("wall", seconds=cockpit.config.heartbeat.tick_seconds),
+        wall_stage(screen, view.contents, view.badges, title=t("app_title", lang), lang=lang,
+                   timezone=cockpit.config.city.timezone, server_now_ms=round(time.time() * 1000),
+                   city=cockpit.config.city.name_en if lang == "en" else cockpit.config.city.name_zh),
+    ], className="wall-page")
+
+
+def _player(name: str, dwell: str | None, lang: str) -> html.Div:
+    items = runtime.current().config.playlists.get(name)
+    if not items:
+        known = ", ".join(sorted(runtime.current().config.playlists)) or "none"
+        return html.Div(error_state(lang, f"no playlist {name!r}; the config has {known}"),
+                        className="wall-error")
+    seconds = int(dwell) if dwell and dwell.isdigit() and int(dwell) > 0 else None
+    return html.Div([
+        html.Iframe(src=item.url, className="player-item active" if n == 0 else "player-item",
+                    **{"data-dwell": seconds or item.dwell_seconds, "data-index": n})
+        for n, item in enumerate(items)
+    ] + [html.Div(t("paused", lang), id="player-paused", className="player-paused")],
+        id="player", className="player")
+
+
+class WallView(NamedTuple):
+    """What every panel of a wall shows: its body, its badge, and their fingerprints."""
+
+    contents: list[Any]
+    badges: list[Any]
+    prints: list[str]
+
+
+@callback(Output({"type": "wall-panel", "part": ALL}, "children"),
+          Output({"type": "wall-badge", "part": ALL}, "children"),
+          Output("wall-prints", "data"), Output(TickAIO.ids.ack("wall"), "data"),
+          Input(TickAIO.ids.beat("wall"), "data"), State("wall-regions", "data"),
+          State("wall-lang", "data"), State("wall-prints", "data"), prevent_initial_call=True)
+def refresh_wall(beat: Any, regions: Any, lang: Any, shown: Any) -> tuple[Any, ...]:
+    """One tick: every panel from one shared render of the city; only the panels whose
+    content changed since what the browser shows (``shown`` fingerprints) are sent."""
+    n = beat_number(beat)
+    view = safe_view(regions, valid_lang(lang))
+    parts, prints = only_changed(list(zip(view.contents, view.badges, strict=True)), view.prints,
+                                 shown)
+    unchanged = dash.no_update
+    return ([unchanged if p is unchanged else p[0] for p in parts],
+            [unchanged if p is unchanged else p[1] for p in parts], prints, n)
+
+
+def safe_view(regions: Any, lang: str) -> WallView:
+    """The wall's view; when even that fails, the error in every panel (never a blank)."""
+    try:
+        if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+            raise ValueError(f"wall-regions: expected a list of region names, found {regions!r:.80}")
+        return PANELS.get((lang, tuple(regions)), lambda: wall_view(regions, lang))
+    except Exception as exc:  # a wall must never go blank, nor pop up a dialog
+        log.exception("wall tick failed")
+        count = len(regions) if isinstance(regions, list) else 0
+        contents = [error_state(lang, str(exc))] * count
+        badges = [live_badge(None, lang, max_age_s=0, error=str(exc))] * count
+        return WallView(contents, badges, fingerprints(list(zip(contents, badges, strict=True))))
+
+
+def wall_view(regions: list[str], lang: str) -> WallView:
+    """Each region's content and badge, in order; a failing region shows its error in place."""
+    views = VIEWS.get(lang, lambda: render(lang, initial=True))
+    cockpit = runtime.current()
+    contents, badges = [], []
+    for region in regions:
+        try:
+            content, fresh = _region(region, views, lang)
+        except Exception as exc:  # one region must never blank the wall
+            log.exception("wall region %s failed", region)
+            content, fresh = error_state(lang, str(exc)), model.Freshness(errors=[str(exc)])
+        contents.append(content)
+        badges.append(live_badge(fresh.as_of, lang, max_age_s=max_age(region, cockpit),
+                                 stale=fresh.stale, error=fresh.to_store()["error"], tz=cockpit.tz))
+    return WallView(contents, badges, fingerprints(list(zip(contents, badges, strict=True))))
+
+
+def max_age(region: str, cockpit: runtime.Cockpit) -> float:
+    """Seconds after which a region's data is stale: ``STALE_AFTER`` times the slower of
+    the tick and the refresh of what it shows."""
+    cat = cockpit.catalogue
+    ind_id = region.split(":", 1)[1] if region.startswith("indicator:") else None
+    shown = [cat.get(ind_id)] if ind_id in cat else [i for i in cat if i.weight > 0 or i.headline]
+    refresh = min((i.refresh_seconds for i in shown), default=0)
+    return STALE_AFTER * max(cockpit.config.heartbeat.tick_seconds, refresh)
+
+
+def _region(region: str, views: dict[str, Any], lang: str) -> tuple[Any, model.Freshness]:
+    if region == "header":
+        return None, views["parts"]["header"]
+    if region == "pulse":
+        return pulse_rows(views["labels"], views["figures"], DOMAINS), views["parts"]["pulse"]
+    if region.startswith("indicator:"):
+        return _indicator(region.split(":", 1)[1], lang)
+    return views[region], views["parts"][region]
+
+
+def _indicator(indicator_id: str, lang: str) -> tuple[Any, model.Freshness]:
+    cockpit = runtime.current()
+    fresh = model.Freshness()
+    if indicator_id not in cockpit.catalogue:
+        fresh.errors.append(f"unknown indicator {indicator_id!r}")
+        return error_state(lang, fresh.errors[0]), fresh
+    ind = cockpit.catalogue.get(indicator_id)
+    frame = cockpit.data.latest([ind.id], "city")
+    fresh.add(frame)
+    value = model.city_values(frame.data).get(ind.id)
+    note = "" if ind.target is None else f"{t('target', lang)} {ind.target:g}"
+    return indicator_tile(ind.name(lang), value, ind.unit_in(lang), ind.decimals,
+                          model.indicator_colour(ind, value), note), fresh
