@@ -1,0 +1,57 @@
+"""Browser tests: dash_duo on real Chromium, serving the real app."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.conftest import CHROMIUM, require
+
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def _browser_present() -> None:
+    require(shutil.which("chromedriver") is not None and Path(CHROMIUM).exists(),
+            "Chromium and chromedriver (apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture(scope="session")
+def cockpit_app() -> Iterator[object]:
+    """The real app module's Dash app, on the shipped default config."""
+    import app as cockpit
+
+    yield cockpit.app
+
+
+def wait_for(check, timeout: float = 30):  # type: ignore[no-untyped-def]
+    """The first truthy result of ``check()`` within ``timeout`` seconds; an exception while
+    the page re-renders counts as not yet."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except Exception:  # noqa: BLE001 - the page is re-rendering
+            result = None
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for the page")
+
+
+def url_params(dash_duo) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The query parameters of the page the browser shows."""
+    return {k: v[0] for k, v in parse_qs(urlparse(dash_duo.driver.current_url).query).items()}
+
+
+def save_screenshot(dash_duo, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """Save the browser's view as tests/browser/screenshots/<name>.png."""
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    dash_duo.driver.save_screenshot(str(path))
+    return path

@@ -1,0 +1,113 @@
+"""The map page in real Chromium: offline, layers switch, an area drills, an event links cameras."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlparse
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from tests.browser.conftest import save_screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _viewport(dash_duo, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+
+def _toggle(dash_duo, name: str) -> None:  # type: ignore[no-untyped-def]
+    for label in dash_duo.find_elements("#map-layers-on label"):
+        if label.text.strip() == name:
+            label.find_element(By.TAG_NAME, "input").click()
+            return
+    raise AssertionError(f"no layer named {name!r}")
+
+
+def _visible_roads(dash_duo) -> int:  # type: ignore[no-untyped-def]
+    return dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))"
+        ".filter(p => p.getAttribute('stroke-opacity') !== '0' && p.getAttribute('stroke-linecap') === 'round')"
+        ".length")
+
+
+def _paths(dash_duo) -> int:  # type: ignore[no-untyped-def]
+    return len(dash_duo.find_elements(".leaflet-overlay-pane path"))
+
+
+def _wait(condition, timeout: float = 15) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError("condition not met in time")
+
+
+def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):  # type: ignore[no-untyped-def]
+    dash_duo.start_server(cockpit_app)
+    _viewport(dash_duo, 1920, 1080)
+    dash_duo.driver.get(dash_duo.server_url + "/map")
+    dash_duo.wait_for_element(".leaflet-container", timeout=20)
+    _wait(lambda: _paths(dash_duo) > 300)               # districts, roads, basemap drawn
+    _wait(lambda: len(dash_duo.find_elements(".event-pin, .event-cluster")) > 0)
+    save_screenshot(dash_duo, "map-1920x1080")
+
+    # the air heat map: sensor discs drawn on their own canvas
+    _toggle(dash_duo, "空气热力")
+    _wait(lambda: dash_duo.driver.execute_script(
+        "return document.querySelectorAll('.leaflet-overlay-pane canvas').length") >= 2)
+    time.sleep(1)
+    save_screenshot(dash_duo, "map-heat")
+    _toggle(dash_duo, "空气热力")
+
+    # switching a layer off removes its features, on brings them back
+    roads = _visible_roads(dash_duo)
+    assert roads >= 800
+    _toggle(dash_duo, "道路拥堵")
+    _wait(lambda: _visible_roads(dash_duo) < roads - 500)
+    _toggle(dash_duo, "道路拥堵")
+    _wait(lambda: _visible_roads(dash_duo) >= roads)
+
+    # an event: its details and the cameras near it
+    _wait(lambda: len(dash_duo.find_elements(".event-pin-wrap")) > 0)
+    pin = dash_duo.find_elements(".event-pin-wrap")[0]
+    dash_duo.driver.execute_script("arguments[0].click();", pin)
+    dash_duo.wait_for_element(".side-event", timeout=10)
+    assert len(dash_duo.find_elements(".lifecycle .step.done")) >= 1
+    _wait(lambda: len(dash_duo.find_elements("#map-event-cameras .camera-row")) >= 1)
+    save_screenshot(dash_duo, "map-event")
+
+    # an area: hide the point layers, click a district, drill into its streets
+    for name in ("视频监控", "环境监测", "道路拥堵", "实时事件"):
+        _toggle(dash_duo, name)
+    _wait(lambda: not dash_duo.find_elements(".event-pin-wrap, .event-cluster-wrap"))
+    time.sleep(0.5)
+    stage = dash_duo.find_element(".map-stage")
+    size = stage.size   # selenium 4.2 measures the offset from the element's top-left corner
+    ActionChains(dash_duo.driver).move_to_element_with_offset(
+        stage, size["width"] // 2 - 80, size["height"] // 2 - 60).click().perform()
+    dash_duo.wait_for_element(".side-area", timeout=10)
+    assert dash_duo.find_element("#map-side-title").text
+    analysis = dash_duo.find_element("#map-analysis-link").get_attribute("href")
+    assert "indicator=" in analysis and "area=D0" in analysis, "the area opens its analysis too"
+    dash_duo.find_element(".drill-button").click()
+    _wait(lambda: dash_duo.find_element("#map-level input[value='street']").is_selected())
+    _wait(lambda: _paths(dash_duo) > 40)   # the district's streets, fetched once
+    time.sleep(1)
+    save_screenshot(dash_duo, "map-drilled")
+
+    # live ticks go through the gate: answered ones only, never two at once
+    _wait(lambda: (dash_duo.driver.execute_script("return (window.citybrainTicks || {}).map") or {})
+          .get("fired", 0) >= 2)
+
+    # nothing left this machine: every resource came from the app itself
+    urls = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    hosts = {urlparse(u).hostname for u in urls if u.startswith("http")}
+    assert hosts <= {"127.0.0.1", "localhost"}, hosts
+    logs = dash_duo.get_logs()
+    assert logs == [], [entry["message"][:400] for entry in logs]

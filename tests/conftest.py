@@ -1,0 +1,68 @@
+"""Test set-up shared by every suite: the browser for dash[testing], and CI strictness.
+
+On a laptop a missing browser or service skips the tests that need it; with ``CI`` set
+it is a failure, so CI never passes on tests it did not run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)
+
+
+def in_ci() -> bool:
+    """Whether the suite runs under CI, where nothing may be skipped."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+def require(condition: bool, what: str) -> None:
+    """Skip (laptop) or fail (CI) when something a test needs is absent."""
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"{what} is missing, and under CI nothing may be skipped")
+    pytest.skip(f"{what} is missing")
+
+
+def cockpit_with_indicator(folder: Path, indicator: dict[str, object]):  # type: ignore[no-untyped-def]
+    """Install a cockpit on the shipped config plus ``indicator`` (one no code knows about)
+    while the generator runs, and the previous cockpit again after; for page fixtures."""
+    import yaml
+
+    import app  # noqa: F401 - the pages register with the app
+    from citybrain import runtime
+    from citybrain.config import DEFAULT_CONFIG, load_config
+
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    raw["indicators"].append(indicator)
+    path = folder / "cockpit.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    previous = runtime._current
+    runtime.install(runtime.build(load_config(path)))
+    yield runtime.current()
+    runtime._current = previous
+
+
+def pytest_setup_options():  # type: ignore[no-untyped-def]
+    """Headless Debian Chromium for dash_duo (root needs --no-sandbox)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                "--window-size=1920,1080"):
+        options.add_argument(arg)
+    return options

@@ -1,0 +1,35 @@
+"""Servers that tests and benchmarks start on loopback: a free port, and the app itself."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_app(config: Path, port: int) -> subprocess.Popen[bytes]:
+    """``python app.py`` on ``port`` with ``config``, returned once /health answers."""
+    env = {**os.environ, "CITYBRAIN_CONFIG": str(config), "PORT": str(port),
+           "CITYBRAIN_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the app did not start")

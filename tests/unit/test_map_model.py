@@ -1,0 +1,111 @@
+"""The map's building blocks: spatial linkage, layer colours and the delta updates."""
+
+from __future__ import annotations
+
+import pytest
+from dash import Patch, no_update
+
+import app  # noqa: F401  (registers the pages)
+from citybrain import runtime
+from citybrain.scoring import STATUS_COLOURS
+from citybrain.spatial import bounds, haversine_m, nearby
+from datasources.standards import tpi
+from pages import _map_model as model
+from pages._map_deltas import DeltaBook, hideout_update
+
+
+def points(*coords: tuple[float, float]) -> dict:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": f"P{n}", "properties": {"n": n},
+         "geometry": {"type": "Point", "coordinates": list(c)}} for n, c in enumerate(coords)]}
+
+
+def test_haversine_of_one_degree_of_latitude() -> None:
+    assert haversine_m(115, 27, 115, 28) == pytest.approx(111_195, rel=1e-3)
+
+
+def test_nearby_lists_points_within_the_radius_nearest_first() -> None:
+    cams = points((115.0, 27.0), (115.005, 27.0), (115.002, 27.0), (115.2, 27.0))
+    found = nearby(cams, 115.0, 27.0, radius_m=600)
+    assert [f.id for f in found] == ["P0", "P2", "P1"]
+    assert found[1].distance_m == pytest.approx(198, rel=0.02)
+    assert nearby(cams, 115.0, 27.0, radius_m=600, limit=1)[0].id == "P0"
+    assert nearby(points(), 115, 27, radius_m=1000) == []
+
+
+def test_bounds_are_south_west_north_east() -> None:
+    assert bounds([[115, 27], [115.1, 27], [115.1, 27.2], [115, 27]]) == [[27, 115], [27.2, 115.1]]
+
+
+def test_choropleth_colours_by_catalogue_thresholds() -> None:
+    cockpit = runtime.current()
+    colours, legend, _ = model.choropleth(cockpit, cockpit.catalogue.get("traffic_tpi"), "district", "zh")
+    assert len(colours) == 6 and set(colours.values()) <= set(STATUS_COLOURS.values())
+    assert len(legend.items) == 3
+
+
+def test_choropleth_without_thresholds_uses_quantile_classes() -> None:
+    cockpit = runtime.current()
+    colours, legend, _ = model.choropleth(cockpit, cockpit.catalogue.get("population"), "street", "en")
+    assert len(colours) == 48 and set(colours.values()) <= set(model.SEQUENTIAL)
+    assert len(legend.items) >= 3
+
+
+def test_road_colours_are_the_gbt_33171_level_colours() -> None:
+    colours, _ = model.road_colours(runtime.current())
+    assert len(colours) == 808 and set(colours.values()) <= {lv.colour for lv in tpi.LEVELS}
+
+
+def test_events_are_points_with_kind_and_severity() -> None:
+    collection, _ = model.events_collection(runtime.current(), "zh")
+    feature = collection["features"][0]
+    assert feature["geometry"]["type"] == "Point"
+    assert {"kind", "severity", "status", "tooltip"} <= set(feature["properties"])
+
+
+def test_event_facts_link_cameras_within_the_radius() -> None:
+    cockpit = runtime.current()
+    collection, _ = model.events_collection(cockpit, "zh")
+    facts = model.event_facts(cockpit, collection["features"][0]["id"])
+    assert all(c.distance_m <= model.LINK_RADIUS_M for c in facts.cameras)
+    with pytest.raises(KeyError, match="unknown or expired event"):
+        model.event_facts(cockpit, "no-such-event")
+
+
+def test_area_facts_name_the_area_and_its_values() -> None:
+    row, facts = model.area_facts(runtime.current(), "D01")
+    assert row.level == "district" and any(v is not None for _, v in facts)
+    with pytest.raises(KeyError, match="unknown area 'Z9'"):
+        model.area_facts(runtime.current(), "Z9")
+
+
+def test_a_screen_gets_everything_first_then_only_what_changed() -> None:
+    book = DeltaBook()
+    first, held = hideout_update(book, "roads", "roads", {"a": "red", "b": "green"},
+                                 {"hidden": False}, None)
+    assert first == {"colours": {"a": "red", "b": "green"}, "hidden": False}
+    same, held = hideout_update(book, "roads", "roads", {"a": "red", "b": "green"},
+                                {"hidden": False}, held)
+    assert same is no_update
+    changed, held = hideout_update(book, "roads", "roads", {"a": "red", "b": "amber"},
+                                   {"hidden": False}, held)
+    assert isinstance(changed, Patch)
+    ops = changed.to_plotly_json()["operations"]
+    assert ops == [{"operation": "Merge", "location": ["colours"], "params": {"value": {"b": "amber"}}}]
+
+
+def test_a_screen_from_another_process_or_key_gets_everything() -> None:
+    book = DeltaBook()
+    _, held = hideout_update(book, "areas", "areas:aqi:district", {"D01": "x"}, {}, None)
+    full, _ = hideout_update(book, "areas", "areas:aqi:street", {"S1": "y"}, {}, held)
+    assert full == {"colours": {"S1": "y"}}
+    foreign = {**held, "process": "elsewhere"}
+    full, _ = hideout_update(book, "areas", "areas:aqi:district", {"D01": "x"}, {}, foreign)
+    assert full == {"colours": {"D01": "x"}}
+
+
+def test_the_book_keeps_a_few_versions() -> None:
+    book = DeltaBook(keep=2)
+    versions = [book.publish("k", {"a": str(n)}) for n in range(4)]
+    assert book.changes("k", versions[0], versions[3]) is None
+    assert book.changes("k", versions[2], versions[3]) == {"a": "3"}
