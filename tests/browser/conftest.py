@@ -44,6 +44,29 @@ def wait_for(check, timeout: float = 30):  # type: ignore[no-untyped-def]
     raise AssertionError("timed out waiting for the page")
 
 
+_READ_ALL = """
+const [selector, prop] = arguments;
+return Array.from(document.querySelectorAll(selector)).map(e => {
+  const value = prop in e ? e[prop] : e.getAttribute(prop);
+  return typeof value === "string" ? value.trim() : value;
+});
+"""
+
+
+def read_all(dash_duo, selector: str, prop: str = "innerText") -> list:  # type: ignore[no-untyped-def]
+    """``prop`` (a DOM property such as innerText or href, else an attribute) of every element
+    matching ``selector``, read in one step: a live page that re-renders between finding an
+    element and reading it cannot make the read fail."""
+    return dash_duo.driver.execute_script(_READ_ALL, selector, prop)
+
+
+def read_one(dash_duo, selector: str, prop: str = "innerText"):  # type: ignore[no-untyped-def]
+    """``prop`` of the first element matching ``selector``, read in one step; fails if none."""
+    values = read_all(dash_duo, selector, prop)
+    assert values, f"no element matches {selector}"
+    return values[0]
+
+
 def url_params(dash_duo) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The query parameters of the page the browser shows."""
     return {k: v[0] for k, v in parse_qs(urlparse(dash_duo.driver.current_url).query).items()}

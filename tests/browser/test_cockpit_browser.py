@@ -8,7 +8,7 @@ import time
 import pytest
 
 from citybrain import runtime
-from tests.browser.conftest import save_screenshot, url_params, wait_for
+from tests.browser.conftest import read_all, read_one, save_screenshot, url_params, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def _open(dash_duo, app, width: int, height: int, lang: str = "zh") -> None:  # 
 
 
 def _order(dash_duo) -> list[str]:  # type: ignore[no-untyped-def]
-    return [e.get_attribute("data-area") for e in dash_duo.find_elements(".ck-row")]
+    return read_all(dash_duo, ".ck-row", "data-area")
 
 
 
@@ -39,20 +39,20 @@ def test_cockpit_fits_the_screen_and_shows_every_headline_indicator(  # type: ig
     assert client == width and scroll <= client, f"horizontal scroll at {width}×{height}: {scroll} > {client}"
 
     headline = [i.id for i in runtime.current().catalogue if i.headline]
-    gauges = dash_duo.find_elements(".ck-gauge")
-    assert [g.get_attribute("data-indicator") for g in gauges] == headline
-    for gauge in gauges:
-        href = gauge.find_element("css selector", "a").get_attribute("href")
-        assert f"indicator={gauge.get_attribute('data-indicator')}" in href
-    assert all(g.find_element("css selector", ".ck-gauge-value").text for g in gauges)
+    gauges = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.ck-gauge')).map(g => [g.dataset.indicator,"
+        " g.querySelector('a').href, g.querySelector('.ck-gauge-value').innerText.trim()])")
+    assert [indicator for indicator, _, _ in gauges] == headline
+    for indicator, href, value in gauges:
+        assert f"indicator={indicator}" in href
+        assert value, f"{indicator} shows no value"
 
     assert len(_order(dash_duo)) == 6
-    scores = [e.text for e in dash_duo.find_elements(".ck-score")]
+    scores = read_all(dash_duo, ".ck-score")
     numbers = [float(s) for s in scores if s != "—"]
     assert numbers == sorted(numbers), f"not worst first: {scores}"
-    for link in dash_duo.find_elements(".ck-att-link"):
-        assert link.get_attribute("href")
-    assert dash_duo.find_element("#ck-attention-count").text
+    assert all(read_all(dash_duo, ".ck-att-link", "href"))
+    assert read_one(dash_duo, "#ck-attention-count")
     if width >= 1280:   # the desktop fits one screen, the tablet scrolls down
         page_height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
         assert page_height <= height, f"desktop page is {page_height} px tall"
@@ -65,7 +65,7 @@ def test_cockpit_fits_the_screen_and_shows_every_headline_indicator(  # type: ig
 
 
 def _scores(dash_duo) -> list[float]:  # type: ignore[no-untyped-def]
-    return [float(e.text) for e in dash_duo.find_elements(".ck-score") if e.text != "—"]
+    return [float(text) for text in read_all(dash_duo, ".ck-score") if text != "—"]
 
 
 def test_ranking_sorts_and_a_district_click_opens_its_drill_down(dash_duo, cockpit_app):  # type: ignore[no-untyped-def]
@@ -75,10 +75,10 @@ def test_ranking_sorts_and_a_district_click_opens_its_drill_down(dash_duo, cockp
 
     score_button.click()   # already sorted worst first: a click puts the best first
     wait_for(lambda: (s := _scores(dash_duo)) == sorted(s, reverse=True) and s != sorted(s))
-    assert dash_duo.find_elements(".ck-th-arrow")[1].text == "▼"
+    assert read_all(dash_duo, ".ck-th-arrow")[1] == "▼"
 
     name_button.click()
-    wait_for(lambda: (n := [e.text for e in dash_duo.find_elements(".ck-district-link")]) == sorted(n))
+    wait_for(lambda: (n := read_all(dash_duo, ".ck-district-link")) == sorted(n))
 
     score_button.click()   # a new column starts worst first
     wait_for(lambda: (s := _scores(dash_duo)) == sorted(s) and s != sorted(s, reverse=True))

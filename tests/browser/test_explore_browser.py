@@ -114,7 +114,7 @@ def test_months_and_hours_in_english(dash_duo, cockpit_app):  # type: ignore[no-
                         f"&areas=city,D01S01,D01S02&start={start}&end={today}&compare=year")
     traces = wait_for(lambda: _traces(dash_duo))
     assert len(traces) == 6 and all(tr["n"] in (5, 6) for tr in traces), traces
-    dash_duo.wait_for_contains_text("#explore-chart-panel h2", "Air quality index", timeout=10)
+    dash_duo.wait_for_contains_text("#explore-chart-panel h2", "Air quality index", timeout=20)
     assert "Monthly" in dash_duo.find_element("#explore-chart-panel h2").text
     save_screenshot(dash_duo, "explore-en-months")
 

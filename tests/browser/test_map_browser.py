@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import save_screenshot
+from tests.browser.conftest import read_one, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def _paths(dash_duo) -> int:  # type: ignore[no-untyped-def]
     return len(dash_duo.find_elements(".leaflet-overlay-pane path"))
 
 
-def _wait(condition, timeout: float = 15) -> None:  # type: ignore[no-untyped-def]
+def _wait(condition, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -74,9 +74,8 @@ def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):
 
     # an event: its details and the cameras near it
     _wait(lambda: len(dash_duo.find_elements(".event-pin-wrap")) > 0)
-    pin = dash_duo.find_elements(".event-pin-wrap")[0]
-    dash_duo.driver.execute_script("arguments[0].click();", pin)
-    dash_duo.wait_for_element(".side-event", timeout=10)
+    dash_duo.driver.execute_script("document.querySelector('.event-pin-wrap').click();")  # live pins re-render
+    dash_duo.wait_for_element(".side-event", timeout=30)
     assert len(dash_duo.find_elements(".lifecycle .step.done")) >= 1
     _wait(lambda: len(dash_duo.find_elements("#map-event-cameras .camera-row")) >= 1)
     save_screenshot(dash_duo, "map-event")
@@ -90,9 +89,9 @@ def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):
     size = stage.size   # selenium 4.2 measures the offset from the element's top-left corner
     ActionChains(dash_duo.driver).move_to_element_with_offset(
         stage, size["width"] // 2 - 80, size["height"] // 2 - 60).click().perform()
-    dash_duo.wait_for_element(".side-area", timeout=10)
-    assert dash_duo.find_element("#map-side-title").text
-    analysis = dash_duo.find_element("#map-analysis-link").get_attribute("href")
+    dash_duo.wait_for_element(".side-area", timeout=30)
+    assert read_one(dash_duo, "#map-side-title")
+    analysis = read_one(dash_duo, "#map-analysis-link", "href")
     assert "indicator=" in analysis and "area=D0" in analysis, "the area opens its analysis too"
     dash_duo.find_element(".drill-button").click()
     _wait(lambda: dash_duo.find_element("#map-level input[value='street']").is_selected())

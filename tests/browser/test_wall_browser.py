@@ -61,7 +61,7 @@ def test_another_aspect_is_letterboxed_never_stretched(dash_duo, cockpit_app):  
     import json
     from urllib.request import urlopen
 
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     walls: list = []
     while time.monotonic() < deadline and not walls:
         health = json.loads(urlopen(f"{dash_duo.server_url}/health", timeout=5).read())
@@ -101,15 +101,15 @@ def test_playlist_rotates_pauses_and_steps_by_keyboard(dash_duo, cockpit_app):  
     assert len(dash_duo.find_elements("#player .player-item.active")) == 1
     body = dash_duo.find_element("body")
     body.send_keys(Keys.SPACE)                       # pause
-    dash_duo.wait_for_element("#player[data-paused='1']", timeout=5)
+    dash_duo.wait_for_element("#player[data-paused='1']", timeout=15)
     paused_on = current()
     time.sleep(2.6)                                  # longer than a dwell: still there
     assert current() == paused_on and dash_duo.find_element("#player-paused").is_displayed()
     other = "0" if paused_on == "1" else "1"
     body.send_keys(Keys.ARROW_RIGHT)                 # next, while paused
-    assert settles_on(other, 3) == other
+    assert settles_on(other, 15) == other
     body.send_keys(Keys.ARROW_LEFT)
-    assert settles_on(paused_on, 3) == paused_on
+    assert settles_on(paused_on, 15) == paused_on
     time.sleep(2.6)
     assert current() == paused_on, "stepping keeps the pause"
     # the hidden pages keep running: the wall in the first frame still ticks
@@ -118,5 +118,5 @@ def test_playlist_rotates_pauses_and_steps_by_keyboard(dash_duo, cockpit_app):  
     assert dash_duo.driver.find_element("css selector", "#wall-stage")
     dash_duo.driver.find_element("css selector", "body").send_keys(Keys.ARROW_RIGHT)  # focus inside a page
     dash_duo.driver.switch_to.default_content()
-    assert settles_on(other, 3) == other, "keys reach the player from inside a page"
+    assert settles_on(other, 15) == other, "keys reach the player from inside a page"
     save_screenshot(dash_duo, "wall-playlist")

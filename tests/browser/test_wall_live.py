@@ -14,7 +14,7 @@ import app  # noqa: F401  (creates the app before its pages are imported)
 from citybrain import runtime
 from citybrain.memo import TtlMemo
 from pages import heartbeat, wall
-from tests.browser.conftest import save_screenshot
+from tests.browser.conftest import read_all, read_one, save_screenshot
 from tests.unit.test_heartbeat_page import DeadStore
 from tests.unit.test_live_ticks import raising
 
@@ -97,14 +97,14 @@ def test_ticks_with_nothing_new_answer_without_panel_data(dash_duo, cockpit_app,
     dash_duo.start_server(cockpit_app)
     _open(dash_duo, "/wall?layout=1080p")
     mark = dash_duo.driver.execute_script("return performance.now()")
-    quiet = _until(lambda: dash_duo.driver.execute_script(ANSWERS, mark)[3:], 10)
+    quiet = _until(lambda: dash_duo.driver.execute_script(ANSWERS, mark)[3:], 30)
     assert quiet and max(quiet) < 200, f"answers while nothing changed: {quiet} bytes"
 
     monkeypatch.setattr(wall, "PANELS", TtlMemo(seconds=3600))   # the city moves on
     monkeypatch.setattr(wall, "VIEWS", TtlMemo(seconds=3600))
     mark = dash_duo.driver.execute_script("return performance.now()")
     sizes = _until(lambda: len(dash_duo.driver.execute_script(ANSWERS, mark)) >= 4 and
-                   dash_duo.driver.execute_script(ANSWERS, mark), 10)
+                   dash_duo.driver.execute_script(ANSWERS, mark), 30)
     assert max(sizes) > 2000, f"the change was sent: {sizes}"
     assert max(sizes[sizes.index(max(sizes)) + 1:] or [0]) < 200, "and then nothing again"
     assert len(dash_duo.find_elements(".wall-body .index-value")) == 1
@@ -118,11 +118,11 @@ def test_each_panel_flags_its_data_stale_when_it_stops_updating(dash_duo, cockpi
     monkeypatch.setattr(wall, "max_age", lambda *_: 3)
     dash_duo.start_server(cockpit_app)
     _open(dash_duo, "/wall?layout=1080p")
-    old = _until(lambda: len(dash_duo.find_elements(".live-badge[data-old]")) == PANELS, 10)
+    old = _until(lambda: len(dash_duo.find_elements(".live-badge[data-old]")) == PANELS, 30)
     assert old, "every panel's badge turned stale"
-    flags = [e.text for e in dash_duo.find_elements(".live-badge .badge-flag")]
+    flags = read_all(dash_duo, ".live-badge .badge-flag")
     assert flags == ["数据过期"] * PANELS
-    assert "秒前" in dash_duo.find_element(".wall-index .live-badge").text
+    assert "秒前" in read_one(dash_duo, ".wall-index .live-badge")
     opacity = dash_duo.driver.execute_script(
         "return getComputedStyle(document.querySelector('.wall-index .wall-body')).opacity")
     assert float(opacity) < 1, "stale content is dimmed"
@@ -141,7 +141,7 @@ def test_a_store_outage_flags_every_panel_stale_and_the_wall_stays_up(dash_duo, 
     _open(dash_duo, "/wall?layout=1080p", "#wall-stage .live-badge")
     assert len(dash_duo.find_elements(".live-badge.badge-stale")) == PANELS
     assert len(dash_duo.find_elements("#wall-stage .wall-panel")) == PANELS
-    assert dash_duo.find_element(".wall-index .index-value").text == "—"
+    assert read_one(dash_duo, ".wall-index .index-value") == "—"
     assert dash_duo.get_logs() == []
 
 
@@ -156,12 +156,12 @@ def test_a_failing_tick_shows_in_its_panels_never_blank_nor_a_dialog(dash_duo, c
         broken.setattr(wall, "PANELS", TtlMemo(seconds=0))
         broken.setattr(wall, "VIEWS", TtlMemo(seconds=0))
         broken.setattr(wall, "render", raising(RuntimeError("renderer exploded")))
-        assert _until(lambda: len(dash_duo.find_elements(".wall-body .panel-error")) == PANELS, 10)
-        assert "renderer exploded" in dash_duo.find_element(".wall-pulse .panel-error").text
+        assert _until(lambda: len(dash_duo.find_elements(".wall-body .panel-error")) == PANELS, 30)
+        assert "renderer exploded" in read_one(dash_duo, ".wall-pulse .panel-error")
         assert len(dash_duo.find_elements("#wall-stage .wall-panel")) == PANELS
         with pytest.raises(NoAlertPresentException):
             dash_duo.driver.switch_to.alert.text   # noqa: B018
         save_screenshot(dash_duo, "wall-panel-error")
-    assert _until(lambda: not dash_duo.find_elements(".wall-body .panel-error"), 10), "healed"
-    assert dash_duo.find_element(".wall-index .index-value").text != "—"
+    assert _until(lambda: not dash_duo.find_elements(".wall-body .panel-error"), 30), "healed"
+    assert read_one(dash_duo, ".wall-index .index-value") != "—"
     assert dash_duo.get_logs() == []
