@@ -12,9 +12,11 @@
       var interval = n === 1 ? plan.period_ms : skip;
       var now = Date.now();
       if (beat && (ack || 0) < beat.n) {
+        // a beat without a time is the page's first draw, asked for as the page loaded
+        var sent = beat.at || Math.round(performance.timeOrigin);
         // a beat sent before the connection was lost or came back will never be answered
         var conn = window.citybrainConnection ? window.citybrainConnection.changedAt : 0;
-        if (conn < beat.at && now - beat.at < plan.stuck_ms) {
+        if (conn < sent && now - sent < plan.stuck_ms) {
           mine.held += 1;
           return [skip, interval];
         }

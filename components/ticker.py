@@ -13,6 +13,9 @@ serving every instance by ``MATCH``, with the gate itself in assets/ticker.js) d
   answer to an older beat never opens the gate. A beat whose answer never comes (the
   network dropped: assets/reconnect.js says so) no longer holds it, nor does one older
   than ``STUCK_AFTER`` periods.
+- **first draw**: a page whose server callback also runs at load (the map draws its first
+  colours that way) passes ``first_beat=True``: that initial call is beat 1, and the gate
+  holds the ticks until it is answered, as for any other beat.
 
     TickAIO("wall", seconds=cfg.heartbeat.tick_seconds)        # in the layout
 
@@ -51,12 +54,13 @@ class TickAIO(html.Div):
         ack = staticmethod(partial(_id, "ack"))
 
     def __init__(self, aio_id: str, *, seconds: float, jitter: float = JITTER,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, first_beat: bool = False) -> None:
         plan = tick_plan(aio_id, seconds, jitter=jitter, rng=rng)
         super().__init__([
             dcc.Interval(id=self.ids.interval(aio_id), interval=plan["phase_ms"]),
             dcc.Store(id=self.ids.plan(aio_id), data=plan),
-            dcc.Store(id=self.ids.beat(aio_id), data=None),
+            # sent "at" page load: the gate reads a missing time as the page's own start
+            dcc.Store(id=self.ids.beat(aio_id), data={"n": 1, "at": None} if first_beat else None),
             dcc.Store(id=self.ids.ack(aio_id), data=0),
         ], className="tick", style={"display": "none"})
 
