@@ -1,5 +1,20 @@
-// Map styling functions for dash-leaflet: geometry arrives once, colours come through
-// the layers' `hideout` ({colours: {featureId: "#rrggbb"}, ...}) on every tick.
+// Map styling for dash-leaflet. Geometry arrives once; each tick's colours arrive in the
+// page's paint stores ({colours: {featureId: "#rrggbb"}, hidden, radius, weights} per
+// layer) and are applied here to the features that changed. They never go through a
+// layer's `hideout`: dash-leaflet 1.1 removes and re-adds every feature of a GeoJSON layer
+// whenever its hideout changes, which cost seconds a tick on a large city.
+var paint = window.citybrainMap = window.citybrainMap || {paint: {}, layers: {}, painted: []};
+
+function paintOf(context) {
+  var name = ((context && context.hideout) || {}).layer;
+  return paint.paint[name] || {};
+}
+
+function colourOf(p, id, fallback) {
+  // a layer's paint lists the features that differ from its most common colour, the base
+  return (p.colours || {})[id] || p.base || fallback;
+}
+
 window.dashExtensions = Object.assign({}, window.dashExtensions, {
   cockpit: {
     basemapStyle: function (feature, context) {
@@ -9,48 +24,51 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
               opacity: h.opacity || 0.9, dashArray: h.dash || null};
     },
     areaStyle: function (feature, context) {
-      var h = (context && context.hideout) || {};
-      if (h.hidden) { return {opacity: 0, fillOpacity: 0}; }
-      var colour = (h.colours || {})[feature.id] || "#33475f";
-      var selected = h.selected === feature.id;
-      return {color: selected ? "#ffffff" : "#5b86b8", weight: selected ? 3 : 0.8,
-              fillColor: colour, fillOpacity: 0.32, opacity: 0.9};
+      var p = paintOf(context);
+      if (p.hidden) { return {opacity: 0, fillOpacity: 0}; }
+      return {color: "#5b86b8", weight: 0.8, fillColor: colourOf(p, feature.id, "#33475f"),
+              fillOpacity: 0.32, opacity: 0.9};
     },
     roadStyle: function (feature, context) {
-      var h = (context && context.hideout) || {};
-      if (h.hidden) { return {opacity: 0}; }
-      var colour = (h.colours || {})[feature.id] || "#4a5d75";
+      var p = paintOf(context);
+      if (p.hidden) { return {opacity: 0}; }
       var cls = feature.properties.road_class;
       var weight = cls === "expressway" ? 5 : (cls === "arterial" ? 3.5 : 2);
-      return {color: colour, weight: weight, opacity: 0.95, lineCap: "round"};
+      return {color: colourOf(p, feature.id, "#4a5d75"), weight: weight, opacity: 0.95,
+              lineCap: "round"};
     },
     waterStyle: function () {
       return {color: "#1d5f9e", weight: 9, opacity: 0.75, lineCap: "round", lineJoin: "round"};
     },
     pointCircle: function (feature, latlng) {
-      // thousands of point features: one shared canvas draws them far faster than SVG;
-      // their colours come from pointStyle, so a tick restyles instead of recreating
+      // thousands of point features: one shared canvas draws them far faster than SVG
       window.__cockpitCanvas = window.__cockpitCanvas || L.canvas({padding: 0.3});
       window.__cockpitPoints = (window.__cockpitPoints || 0) + 1;
       return L.circleMarker(latlng, {renderer: window.__cockpitCanvas, radius: 0});
     },
     pointStyle: function (feature, context) {
-      var h = (context && context.hideout) || {};
-      if (h.hidden) { return {radius: 0, opacity: 0, fillOpacity: 0}; }
-      var colour = (h.colours || {})[feature.id] || h.colour || "#7f96b2";
-      return {radius: h.radius || 5, color: "#0b1a2e", weight: 1, opacity: 1,
-              fillColor: colour, fillOpacity: 0.95};
+      var p = paintOf(context);
+      // nothing to paint when hidden; no outline: the canvas redraws every point each time
+      if (p.hidden) { return {radius: 0, stroke: false, fill: false}; }
+      return {radius: p.radius || 5, stroke: false, fill: true,
+              fillColor: colourOf(p, feature.id, "#7f96b2"), fillOpacity: 0.95};
     },
-    heatBlob: function (feature, latlng, context) {
+    heatBlob: function (feature, latlng) {
       // a heat field: wide, soft discs in each sensor's AQI colour add up where air is bad
-      // (120 discs: recreated on each change, which keeps them in step with the hideout)
       window.__cockpitHeat = window.__cockpitHeat || L.canvas({padding: 0.3});
-      var h = (context && context.hideout) || {};
-      var colour = (h.colours || {})[feature.id] || "#7f96b2";
-      var weight = (h.weights || {})[feature.id] || 0.15;
-      return L.circle(latlng, {radius: h.hidden ? 1 : (h.radius || 900), stroke: false,
-                               fillColor: colour, fillOpacity: h.hidden ? 0 : weight,
-                               interactive: false, renderer: window.__cockpitHeat});
+      return L.circle(latlng, {radius: 900, stroke: false, interactive: false,
+                               renderer: window.__cockpitHeat});
+    },
+    heatStyle: function (feature, context) {
+      var p = paintOf(context);
+      if (p.hidden) { return {stroke: false, fill: false}; }
+      return {stroke: false, fill: true, fillColor: colourOf(p, feature.id, "#7f96b2"),
+              fillOpacity: (p.weights || {})[feature.id] || 0.15};
+    },
+    register: function (feature, layer, context) {
+      // each drawn feature by layer and id, so a tick restyles only what changed
+      var name = ((context && context.hideout) || {}).layer;
+      if (name) { (paint.layers[name] = paint.layers[name] || {})[feature.id] = layer; }
     },
     eventMarker: function (feature, latlng, context) {
       var p = feature.properties;
@@ -72,3 +90,37 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
     }
   }
 });
+
+// The clientside side of the paint stores: arguments are the paints of PAINTED, in order.
+var PAINTED = ["areas", "roads", "cameras", "sensors", "facilities", "parking", "heat"];
+var STYLE_OF = {areas: "areaStyle", roads: "roadStyle", heat: "heatStyle"};
+window.dash_clientside = window.dash_clientside || {};
+window.dash_clientside.citybrainMap = {
+    paint: function () {
+      var styles = window.dashExtensions.cockpit, restyled = 0;
+      for (var i = 0; i < PAINTED.length; i++) {
+        var name = PAINTED[i], next = arguments[i];
+        if (!next) { continue; }
+        var prev = paint.paint[name] || {};
+        var now = Object.assign({}, next, {colours: Object.assign({}, next.colours),
+                                           weights: Object.assign({}, next.weights)});
+        paint.paint[name] = now;
+        var all = prev.hidden !== now.hidden || prev.radius !== now.radius || prev.base !== now.base;
+        var pc = prev.colours || {}, pw = prev.weights || {};
+        var style = styles[STYLE_OF[name] || "pointStyle"], context = {hideout: {layer: name}};
+        var layers = paint.layers[name] || {};
+        for (var id in layers) {
+          var layer = layers[id];
+          if (!layer._map) { delete layers[id]; continue; }   // gone with a level switch
+          if (all || pc[id] !== now.colours[id] || pw[id] !== now.weights[id]) {
+            layer.setStyle(style(layer.feature, context));
+            restyled += 1;
+          }
+        }
+      }
+      if (restyled) {
+        requestAnimationFrame(function () { paint.painted.push(performance.now()); });
+      }
+      return restyled;
+    }
+};

@@ -2,7 +2,8 @@
 
 No tile server by default: the basemap is drawn from the city's own GeoJSON (outline,
 districts, roads, water), served once by /geo and cached by the browser. Each tick sends
-only colours per feature id and the event points.
+only the colours that changed, per feature id, into one paint store per layer
+(assets/map.js restyles those features in place), and the event points.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from citybrain import runtime
 from citybrain.drill import drill_href
@@ -25,7 +26,7 @@ from components.ticker import TickAIO
 from datasources.standards import aqi, tpi
 from pages import _heartbeat_model as hb
 from pages import _map_model as model
-from pages._map_deltas import DeltaBook, hideout_update
+from pages._map_deltas import DeltaBook, paint_update
 from pages._nav import NAV
 
 dash.register_page(__name__, path="/map", name="城市地图", title="城市地图 · City map", order=1)
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 NS = "dashExtensions.cockpit."
 POINT_LAYERS = ("cameras", "sensors", "facilities", "parking")
+PAINTED = ("areas", "roads", *POINT_LAYERS, "heat")   # assets/map.js PAINTED, in order
 DEFAULT_ON = ("areas", "roads", "events", "cameras", "sensors")
 BOOK = DeltaBook()
 
@@ -40,6 +42,17 @@ BOOK = DeltaBook()
 def fn(name: str) -> dict[str, str]:
     """A reference to a function of assets/map.js."""
     return {"variable": NS + name}
+
+
+def paint_id(layer: str) -> str:
+    """The id of the store that carries ``layer``'s live colours to the browser."""
+    return f"map-paint-{layer}"
+
+
+def live_layer(name: str, url: str, **style: Any) -> dl.GeoJSON:
+    """A layer whose features are registered by id, to be restyled from its paint store."""
+    return dl.GeoJSON(url=url, id=f"map-{name}", hideout={"layer": name},
+                      onEachFeature=fn("register"), **style)
 
 
 def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None = None,
@@ -63,18 +76,15 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
     if cfg.map.tile_url:
         base.insert(0, dl.TileLayer(url=cfg.map.tile_url, attribution=cfg.map.tile_attribution))
     layers = [
-        dl.GeoJSON(url="/geo/districts.json", id="map-areas", style=fn("areaStyle"),
-                   hideout={"colours": {}}),
-        dl.GeoJSON(url="/geo/roads.json", id="map-roads", style=fn("roadStyle"),
-                   hideout={"colours": {}}),
-        dl.GeoJSON(url="/geo/sensors.json", id="map-heat", pointToLayer=fn("heatBlob"),
-                   hideout={"colours": {}, "hidden": "heat" not in shown}),
-        *[dl.GeoJSON(url=f"/geo/{name}.json", id=f"map-{name}", pointToLayer=fn("pointCircle"),
-                     style=fn("pointStyle"),
-                     hideout={"colours": {}, "hidden": name not in shown})
+        live_layer("areas", "/geo/districts.json", style=fn("areaStyle")),
+        live_layer("roads", "/geo/roads.json", style=fn("roadStyle")),
+        live_layer("heat", "/geo/sensors.json", pointToLayer=fn("heatBlob"), style=fn("heatStyle")),
+        *[live_layer(name, f"/geo/{name}.json", pointToLayer=fn("pointCircle"), style=fn("pointStyle"))
           for name in POINT_LAYERS],
     ]
-    # Layers stay on the map and are switched by our own control through their hideout:
+    # hidden until the first paint says otherwise, so a layer switched off never flashes
+    paints = [dcc.Store(id=paint_id(name), data={"hidden": name not in shown}) for name in PAINTED]
+    # Layers stay on the map and are switched by our own control through their paint:
     # dash-leaflet 1.1 breaks when a layer that its LayersControl removed is updated.
     events = dl.GeoJSON(id="map-events", data={"type": "FeatureCollection", "features": []},
                         cluster=True, zoomToBoundsOnClick=True,
@@ -86,7 +96,8 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
               nav=[(p, t(k, lang)) for p, k in NAV]),
         dcc.Store(id="map-lang", data=lang),
         dcc.Store(id="map-held", data={}),
-        TickAIO("map", seconds=cfg.heartbeat.tick_seconds),
+        *paints, dcc.Store(id="map-painted", data=0),
+        TickAIO("map", seconds=cfg.heartbeat.tick_seconds, first_beat=True),
         html.Div([
             html.Div([
                 html.Div([html.Label(t("indicator", lang)),
@@ -118,10 +129,15 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
     ], className="page page-map kiosk" if kiosk else "page page-map")
 
 
+clientside_callback(
+    ClientsideFunction(namespace="citybrainMap", function_name="paint"),
+    Output("map-painted", "data"), *[Input(paint_id(name), "data") for name in PAINTED],
+)
+
+
 @callback(
-    Output("map-areas", "url"), Output("map-areas", "hideout"), Output("map-roads", "hideout"),
-    Output("map-events", "data"), *[Output(f"map-{n}", "hideout") for n in POINT_LAYERS],
-    Output("map-heat", "hideout"),
+    Output("map-areas", "url"), Output("map-events", "data"),
+    *[Output(paint_id(name), "data") for name in PAINTED],
     Output("map-legend", "children"), Output("shell-freshness", "children", allow_duplicate=True),
     Output("map-held", "data"), Output(TickAIO.ids.ack("map"), "data"),
     Input(TickAIO.ids.beat("map"), "data"), Input("map-indicator", "value"), Input("map-level", "value"),
@@ -133,7 +149,10 @@ def refresh_map(beat: Any, indicator: str, level: str, shown: list[str] | None,
     """Only the feature colours that changed since the screen's version, and the event
     points; geometry is never resent. A tick answers its beat, so the gate lets the next one
     through only then (ticks never overlap)."""
-    ack = (beat["n"] if dash.ctx.triggered_id == TickAIO.ids.beat("map") and isinstance(beat, dict)
+    # the page's first draw (no trigger) answers the first beat, each tick its own beat;
+    # a control changed while a tick is out must not open the gate for it
+    trigger = dash.ctx.triggered_id
+    ack = (beat["n"] if trigger in (None, TickAIO.ids.beat("map")) and isinstance(beat, dict)
            and isinstance(beat.get("n"), int) else dash.no_update)
     return (*_map_updates(indicator, level, shown, lang, held), ack)
 
@@ -185,13 +204,11 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
             ("cameras", "cameras", cams, 4.5), ("sensors", "sensors", sensors, 5.5),
             ("facilities", "facilities", facs, 3.5), ("parking", "parking", parking, 7)):
         extra = {"hidden": name not in on, **({"radius": radius} if radius else {})}
-        updates[name], held[name] = hideout_update(BOOK, name, key, colours, extra, held.get(name))
-    heat_extra = {"hidden": "heat" not in on, "weights": heat, "radius": 900}
-    updates["heat"], held["heat"] = hideout_update(BOOK, "heat", "heat", sensors, heat_extra,
-                                                   held.get("heat"))
-    return (f"/geo/{model.AREA_LAYER[level]}.json", updates["areas"], updates["roads"], events,
-            updates["cameras"], updates["sensors"], updates["facilities"], updates["parking"],
-            updates["heat"], legends, badge, held)
+        updates[name], held[name] = paint_update(BOOK, name, key, colours, extra, held.get(name))
+    heat_extra = {"hidden": "heat" not in on, "weights": heat}
+    updates["heat"], held["heat"] = paint_update(BOOK, "heat", "heat", sensors, heat_extra, held.get("heat"))
+    return (f"/geo/{model.AREA_LAYER[level]}.json", events, *[updates[name] for name in PAINTED],
+            legends, badge, held)
 
 
 @callback(Output("map-side", "children", allow_duplicate=True), Input("map-areas", "clickData"),
@@ -239,7 +256,7 @@ def on_event_click(feature: dict[str, Any] | None, lang: str) -> Any:
 
 @callback(Output("map-level", "value"), Output("map-map", "viewport"),
           Output("map-areas", "url", allow_duplicate=True),
-          Output("map-areas", "hideout", allow_duplicate=True),
+          Output(paint_id("areas"), "data", allow_duplicate=True),
           Input({"type": "map-drill", "area": ALL}, "n_clicks"), State("map-level", "value"),
           State("map-indicator", "value"), State("map-lang", "data"), prevent_initial_call=True)
 def on_drill(clicks: list[int | None], level: str, indicator: str, lang: str) -> tuple[Any, ...]:

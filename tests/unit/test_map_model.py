@@ -11,7 +11,7 @@ from citybrain.scoring import STATUS_COLOURS
 from citybrain.spatial import bounds, haversine_m, nearby
 from datasources.standards import tpi
 from pages import _map_model as model
-from pages._map_deltas import DeltaBook, hideout_update
+from pages._map_deltas import DeltaBook, paint_update
 
 
 def points(*coords: tuple[float, float]) -> dict:
@@ -81,27 +81,36 @@ def test_area_facts_name_the_area_and_its_values() -> None:
 
 def test_a_screen_gets_everything_first_then_only_what_changed() -> None:
     book = DeltaBook()
-    first, held = hideout_update(book, "roads", "roads", {"a": "red", "b": "green"},
-                                 {"hidden": False}, None)
-    assert first == {"colours": {"a": "red", "b": "green"}, "hidden": False}
-    same, held = hideout_update(book, "roads", "roads", {"a": "red", "b": "green"},
-                                {"hidden": False}, held)
+    green = {f"r{n}": "green" for n in range(5)}
+    first, held = paint_update(book, "roads", "roads", {**green, "a": "red"}, {"hidden": False}, None)
+    assert first == {"colours": {"a": "red"}, "base": "green", "hidden": False}, "only what differs from the base"
+    same, held = paint_update(book, "roads", "roads", {**green, "a": "red"}, {"hidden": False}, held)
     assert same is no_update
-    changed, held = hideout_update(book, "roads", "roads", {"a": "red", "b": "amber"},
-                                   {"hidden": False}, held)
+    changed, held = paint_update(book, "roads", "roads", {**green, "a": "green", "r1": "amber"},
+                                 {"hidden": False}, held)
     assert isinstance(changed, Patch)
     ops = changed.to_plotly_json()["operations"]
-    assert ops == [{"operation": "Merge", "location": ["colours"], "params": {"value": {"b": "amber"}}}]
+    assert ops == [{"operation": "Merge", "location": ["colours"],
+                    "params": {"value": {"r1": "amber", "a": None}}}], "a is back to the base colour"
+
+
+def test_a_new_base_colour_is_sent_with_the_changes() -> None:
+    book = DeltaBook()
+    _, held = paint_update(book, "roads", "roads", {"a": "green", "b": "green", "c": "red"}, {}, None)
+    patch, _ = paint_update(book, "roads", "roads", {"a": "red", "b": "red", "c": "red"}, {}, held)
+    ops = {op["location"][0]: op for op in patch.to_plotly_json()["operations"]}
+    assert ops["colours"]["params"]["value"] == {"c": None}
+    assert ops["base"]["params"]["value"] == "red"
 
 
 def test_a_screen_from_another_process_or_key_gets_everything() -> None:
     book = DeltaBook()
-    _, held = hideout_update(book, "areas", "areas:aqi:district", {"D01": "x"}, {}, None)
-    full, _ = hideout_update(book, "areas", "areas:aqi:street", {"S1": "y"}, {}, held)
-    assert full == {"colours": {"S1": "y"}}
+    _, held = paint_update(book, "areas", "areas:aqi:district", {"D01": "x", "D02": "z"}, {}, None)
+    full, _ = paint_update(book, "areas", "areas:aqi:street", {"S1": "y"}, {}, held)
+    assert full == {"colours": {}, "base": "y"}
     foreign = {**held, "process": "elsewhere"}
-    full, _ = hideout_update(book, "areas", "areas:aqi:district", {"D01": "x"}, {}, foreign)
-    assert full == {"colours": {"D01": "x"}}
+    full, _ = paint_update(book, "areas", "areas:aqi:district", {"D01": "x", "D02": "z"}, {}, foreign)
+    assert full == {"colours": {"D02": "z"}, "base": "x"}
 
 
 def test_the_book_keeps_a_few_versions() -> None:
