@@ -62,42 +62,65 @@ def choropleth(cockpit: Cockpit, ind: Indicator, level: str, lang: str
     return colours, Legend(title, items), frame
 
 
+NO_DATA = "#5b6675"
+
+
+def _by_id(data: pd.DataFrame, colours: np.ndarray) -> dict[str, str]:
+    """Feature id -> colour, built column-wise: a city has tens of thousands of features."""
+    return dict(zip(data.id.astype(str).tolist(), colours.tolist(), strict=True))
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    return pd.to_numeric(column, errors="coerce").to_numpy(float)
+
+
 def road_colours(cockpit: Cockpit) -> tuple[dict[str, str], Any]:
     frame = cockpit.data.feature_states("roads")
-    colours = {r.id: tpi.LEVELS[int(r.level) - 1].colour for r in frame.data.itertuples()}
-    return colours, frame
+    level = _numbers(frame.data.level)
+    palette = np.array([NO_DATA, *(lv.colour for lv in tpi.LEVELS)])
+    known = np.isfinite(level)
+    index = np.where(known, np.clip(np.nan_to_num(level), 1, len(tpi.LEVELS)), 0).astype(int)
+    return _by_id(frame.data, palette[index]), frame
 
 
 def sensor_colours(cockpit: Cockpit) -> tuple[dict[str, str], Any]:
     frame = cockpit.data.feature_states("sensors")
-    return {r.id: aqi.category(float(r.aqi)).colour for r in frame.data.itertuples()}, frame
+    value = _numbers(frame.data.aqi)
+    # 0–50 优, 51–100 良, … as aqi.category; no reading: the no-data grey
+    tops = np.array(aqi.CATEGORY_TOPS, dtype=float)
+    palette = np.array([NO_DATA, *(c.colour for c in aqi.CATEGORIES)])
+    index = np.where(np.isfinite(value) & (value >= 0),
+                     np.searchsorted(tops, np.nan_to_num(value, nan=-1.0), side="left") + 1, 0)
+    return _by_id(frame.data, palette[index]), frame
 
 
 def heat_weights(sensors: pd.DataFrame) -> dict[str, float]:
     """Opacity of each sensor's heat disc: faint for clean air, strong from 轻度污染 on."""
     if sensors.empty:
         return {}
-    level = np.clip((sensors.aqi.to_numpy(float) - 25) / 175, 0.05, 1.0)
-    return {fid: round(float(0.08 + 0.3 * w), 3) for fid, w in zip(sensors.id, level, strict=True)}
+    level = np.clip((_numbers(sensors.aqi) - 25) / 175, 0.05, 1.0)
+    weights = np.round(0.08 + 0.3 * np.nan_to_num(level, nan=0.05), 3)
+    return dict(zip(sensors.id.astype(str).tolist(), weights.tolist(), strict=True))
 
 
 def facility_colours(cockpit: Cockpit) -> tuple[dict[str, str], int, Any]:
     frame = cockpit.data.feature_states("facilities")
-    data = frame.data
-    colours = {r.id: ("#FF4D4F" if r.faulty else "#2ECC71") for r in data.itertuples()}
-    return colours, int(data.faulty.sum()) if not data.empty else 0, frame
+    faulty = frame.data.faulty.fillna(False).to_numpy(bool)
+    return _by_id(frame.data, np.where(faulty, "#FF4D4F", "#2ECC71")), int(faulty.sum()), frame
 
 
 def parking_colours(cockpit: Cockpit) -> tuple[dict[str, str], Any]:
     frame = cockpit.data.feature_states("parking")
-    def colour(occ: float) -> str:
-        return "#2ECC71" if occ < 70 else "#F5C242" if occ < 90 else "#FF4D4F"
-    return {r.id: colour(float(r.occupancy)) for r in frame.data.itertuples()}, frame
+    occupancy = _numbers(frame.data.occupancy)
+    colours = np.select([~np.isfinite(occupancy), occupancy < 70, occupancy < 90],
+                        [NO_DATA, "#2ECC71", "#F5C242"], "#FF4D4F")
+    return _by_id(frame.data, colours), frame
 
 
 def camera_colours(cockpit: Cockpit) -> tuple[dict[str, str], Any]:
     frame = cockpit.data.feature_states("cameras")
-    return {r.id: ("#3EC5FF" if r.online else "#5b6675") for r in frame.data.itertuples()}, frame
+    online = frame.data.online.fillna(False).to_numpy(bool)
+    return _by_id(frame.data, np.where(online, "#3EC5FF", "#5b6675")), frame
 
 
 def events_collection(cockpit: Cockpit, lang: str, hours: float = 2) -> tuple[dict[str, Any], Any]:

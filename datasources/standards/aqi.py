@@ -62,7 +62,7 @@ CATEGORIES = (
     AqiCategory(5, "重度污染", "Heavily polluted", "#99004C"),
     AqiCategory(6, "严重污染", "Severely polluted", "#7E0023"),
 )
-_CATEGORY_TOPS = (50, 100, 150, 200, 300)
+CATEGORY_TOPS = (50, 100, 150, 200, 300)   # the highest AQI of each category but the last
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def category(aqi_value: float) -> AqiCategory:
     """The category of an AQI value: 0–50 优, 51–100 良, … >300 严重污染."""
     if math.isnan(aqi_value) or aqi_value < 0:
         raise ValueError(f"AQI must be a non-negative number, got {aqi_value}")
-    for top, cat in zip(_CATEGORY_TOPS, CATEGORIES, strict=False):
+    for top, cat in zip(CATEGORY_TOPS, CATEGORIES, strict=False):
         if aqi_value <= top:
             return cat
     return CATEGORIES[-1]

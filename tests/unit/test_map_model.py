@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from dash import Patch, no_update
 
@@ -9,7 +10,8 @@ import app  # noqa: F401  (registers the pages)
 from citybrain import runtime
 from citybrain.scoring import STATUS_COLOURS
 from citybrain.spatial import bounds, haversine_m, nearby
-from datasources.standards import tpi
+from datasources.base import Frame, utcnow
+from datasources.standards import aqi, tpi
 from pages import _map_model as model
 from pages._map_deltas import DeltaBook, paint_update
 
@@ -54,6 +56,42 @@ def test_choropleth_without_thresholds_uses_quantile_classes() -> None:
 def test_road_colours_are_the_gbt_33171_level_colours() -> None:
     colours, _ = model.road_colours(runtime.current())
     assert len(colours) == 808 and set(colours.values()) <= {lv.colour for lv in tpi.LEVELS}
+
+
+class _States:
+    """A cockpit whose store answers ``feature_states`` with the given frames."""
+
+    def __init__(self, **frames: pd.DataFrame) -> None:
+        self.data = self
+        self.frames = frames
+
+    def feature_states(self, name: str) -> Frame:
+        return Frame(self.frames[name], utcnow(), "test")
+
+
+def test_sensor_colours_follow_the_hj_633_categories_at_every_edge() -> None:
+    values = [0, 50, 50.5, 51, 100, 101, 150, 151, 200, 201, 300, 301, 500]
+    states = _States(sensors=pd.DataFrame({"id": [f"S{n}" for n in range(len(values))], "aqi": values}))
+    colours, _ = model.sensor_colours(states)
+    assert colours == {f"S{n}": aqi.category(v).colour for n, v in enumerate(values)}
+
+
+def test_features_without_a_reading_are_painted_as_no_data() -> None:
+    states = _States(
+        sensors=pd.DataFrame({"id": ["S1", "S2"], "aqi": [float("nan"), 42.0]}),
+        roads=pd.DataFrame({"id": ["R1", "R2", "R3"], "level": [float("nan"), 1, 5]}),
+        parking=pd.DataFrame({"id": ["P1", "P2", "P3", "P4"], "occupancy": [float("nan"), 10, 80, 95]}))
+    assert model.sensor_colours(states)[0] == {"S1": model.NO_DATA, "S2": aqi.CATEGORIES[0].colour}
+    assert model.road_colours(states)[0] == {"R1": model.NO_DATA, "R2": tpi.LEVELS[0].colour,
+                                             "R3": tpi.LEVELS[4].colour}
+    assert model.parking_colours(states)[0] == {"P1": model.NO_DATA, "P2": "#2ECC71", "P3": "#F5C242",
+                                                "P4": "#FF4D4F"}
+
+
+def test_facility_colours_count_the_faults() -> None:
+    states = _States(facilities=pd.DataFrame({"id": ["F1", "F2", "F3"], "faulty": [False, True, False]}))
+    colours, faults, _ = model.facility_colours(states)
+    assert colours == {"F1": "#2ECC71", "F2": "#FF4D4F", "F3": "#2ECC71"} and faults == 1
 
 
 def test_events_are_points_with_kind_and_severity() -> None:
