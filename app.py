@@ -9,6 +9,7 @@ config refuses to start with a message naming the file, key, expectation and fin
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -70,6 +71,8 @@ server = app.server
 # Dash builds its callback map on the first request; build it now, so the first concurrent
 # requests of a fresh gunicorn worker never see "Callback function not found".
 server.test_client().get("/_dash-dependencies")
+# and read the map's opening geometry, so the first screens after a restart find it ready
+geo_routes.warm(server, importlib.import_module("pages.map").OPENING_GEOMETRY)
 
 if __name__ == "__main__":
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),

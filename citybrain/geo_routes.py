@@ -2,15 +2,19 @@
 
 ``GET /geo/<layer>.json`` answers the layer's GeoJSON with an ETag and a long
 ``Cache-Control``; live attributes travel separately in the map page's callbacks. The
-encoded body is kept for a minute: a map opening asks for eight layers at once, some of
-them megabytes, and encoding each again for every screen was most of the server's share
-of the map's first draw.
+encoded body is kept for five minutes: a map opening asks for eight layers at once, some
+of them megabytes, and encoding each again for every screen was most of the server's
+share of the map's first draw. :func:`warm` encodes them at start-up, so the first
+screens after a restart (a whole wall reconnecting) do not pay for it either.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
+from collections.abc import Iterable
 
 from flask import Flask, Response, abort, request
 
@@ -20,8 +24,10 @@ from datasources.service import DataService
 from . import runtime
 from .memo import TtlMemo
 
+log = logging.getLogger(__name__)
+
 MAX_AGE = 3600
-BODIES = TtlMemo(seconds=60)     # (data service, layer name) -> (encoded GeoJSON, its ETag)
+BODIES = TtlMemo(seconds=300)    # (data service, layer name) -> (encoded GeoJSON, its ETag)
 
 
 class _Unavailable(Exception):
@@ -58,3 +64,15 @@ def register(server: Flask) -> None:
             return Response(status=304, headers={"ETag": f'"{etag}"'})
         return Response(body, mimetype="application/geo+json", headers={
             "ETag": f'"{etag}"', "Cache-Control": f"public, max-age={MAX_AGE}"})
+
+
+def warm(server: Flask, names: Iterable[str]) -> None:
+    """Read and encode the layers ``names`` now, through the route itself. A layer that
+    cannot be read is logged and left for its first request: start-up never fails here."""
+    client = server.test_client()
+    started = time.perf_counter()
+    for name in names:
+        status = client.get(f"/geo/{name}.json").status_code
+        if status != 200:
+            log.warning("map layer %s not ready at start-up (HTTP %s)", name, status)
+    log.info("map geometry encoded in %.2f s", time.perf_counter() - started)

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 NS = "dashExtensions.cockpit."
 POINT_LAYERS = ("cameras", "sensors", "facilities", "parking")
 PAINTED = ("areas", "roads", *POINT_LAYERS, "heat")   # assets/map.js PAINTED, in order
+OPENING_GEOMETRY = ("city", "water", "districts", "roads", *POINT_LAYERS)   # what the map fetches first
 DEFAULT_ON = ("areas", "roads", "events", "cameras", "sensors")
 BOOK = DeltaBook()
 
