@@ -3,7 +3,24 @@
 // layer) and are applied here to the features that changed. They never go through a
 // layer's `hideout`: dash-leaflet 1.1 removes and re-adds every feature of a GeoJSON layer
 // whenever its hideout changes, which cost seconds a tick on a large city.
-var paint = window.citybrainMap = window.citybrainMap || {paint: {}, layers: {}, painted: []};
+var paint = window.citybrainMap = window.citybrainMap || {paint: {}, sources: {}, layers: {}, painted: []};
+
+// a switched-off layer stays on the map (see pages/map.py) but draws nothing
+var HIDDEN = {stroke: false, fill: false};
+
+// Points and the heat field each get a canvas in their own pane above the areas and roads
+// (the map's canvas, 400). Those panes let clicks through to the areas beneath: a canvas
+// answers clicks only for its own features, and these have none to answer.
+function canvasOf(map, pane, zIndex) {
+  var mine = map._citybrainCanvas = map._citybrainCanvas || {};
+  if (!mine[pane]) {
+    var element = map.getPane(pane) || map.createPane(pane);
+    element.style.zIndex = zIndex;
+    element.style.pointerEvents = "none";
+    mine[pane] = L.canvas({padding: 0.3, pane: pane});
+  }
+  return mine[pane];
+}
 
 function paintOf(context) {
   var name = ((context && context.hideout) || {}).layer;
@@ -25,50 +42,50 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
     },
     areaStyle: function (feature, context) {
       var p = paintOf(context);
-      if (p.hidden) { return {opacity: 0, fillOpacity: 0}; }
-      return {color: "#5b86b8", weight: 0.8, fillColor: colourOf(p, feature.id, "#33475f"),
-              fillOpacity: 0.32, opacity: 0.9};
+      if (p.hidden) { return HIDDEN; }
+      return {stroke: true, fill: true, color: "#5b86b8", weight: 0.8,
+              fillColor: colourOf(p, feature.id, "#33475f"), fillOpacity: 0.32, opacity: 0.9};
     },
     roadStyle: function (feature, context) {
       var p = paintOf(context);
-      if (p.hidden) { return {opacity: 0}; }
+      if (p.hidden) { return HIDDEN; }
       var cls = feature.properties.road_class;
       var weight = cls === "expressway" ? 5 : (cls === "arterial" ? 3.5 : 2);
-      return {color: colourOf(p, feature.id, "#4a5d75"), weight: weight, opacity: 0.95,
+      return {stroke: true, color: colourOf(p, feature.id, "#4a5d75"), weight: weight, opacity: 0.95,
               lineCap: "round"};
     },
     waterStyle: function () {
       return {color: "#1d5f9e", weight: 9, opacity: 0.75, lineCap: "round", lineJoin: "round"};
     },
-    pointCircle: function (feature, latlng) {
+    pointCircle: function (feature, latlng, context) {
       // thousands of point features: one shared canvas draws them far faster than SVG
-      window.__cockpitCanvas = window.__cockpitCanvas || L.canvas({padding: 0.3});
-      window.__cockpitPoints = (window.__cockpitPoints || 0) + 1;
-      return L.circleMarker(latlng, {renderer: window.__cockpitCanvas, radius: 0});
+      return L.circleMarker(latlng, {renderer: canvasOf(context.map, "citybrain-points", 450),
+                                     radius: 0, interactive: false});
     },
     pointStyle: function (feature, context) {
       var p = paintOf(context);
       // nothing to paint when hidden; no outline: the canvas redraws every point each time
-      if (p.hidden) { return {radius: 0, stroke: false, fill: false}; }
+      if (p.hidden) { return Object.assign({radius: 0}, HIDDEN); }
       return {radius: p.radius || 5, stroke: false, fill: true,
               fillColor: colourOf(p, feature.id, "#7f96b2"), fillOpacity: 0.95};
     },
-    heatBlob: function (feature, latlng) {
+    heatBlob: function (feature, latlng, context) {
       // a heat field: wide, soft discs in each sensor's AQI colour add up where air is bad
-      window.__cockpitHeat = window.__cockpitHeat || L.canvas({padding: 0.3});
       return L.circle(latlng, {radius: 900, stroke: false, interactive: false,
-                               renderer: window.__cockpitHeat});
+                               renderer: canvasOf(context.map, "citybrain-heat", 440)});
     },
     heatStyle: function (feature, context) {
       var p = paintOf(context);
-      if (p.hidden) { return {stroke: false, fill: false}; }
+      if (p.hidden) { return HIDDEN; }
       return {stroke: false, fill: true, fillColor: colourOf(p, feature.id, "#7f96b2"),
               fillOpacity: (p.weights || {})[feature.id] || 0.15};
     },
     register: function (feature, layer, context) {
       // each drawn feature by layer and id, so a tick restyles only what changed
       var name = ((context && context.hideout) || {}).layer;
-      if (name) { (paint.layers[name] = paint.layers[name] || {})[feature.id] = layer; }
+      if (!name) { return; }
+      (paint.layers[name] = paint.layers[name] || {})[feature.id] = layer;
+      layer._citybrainPaint = paint.paint[name];   // what its style was just drawn from
     },
     eventMarker: function (feature, latlng, context) {
       var p = feature.properties;
@@ -100,22 +117,25 @@ window.dash_clientside.citybrainMap = {
       var styles = window.dashExtensions.cockpit, restyled = 0;
       for (var i = 0; i < PAINTED.length; i++) {
         var name = PAINTED[i], next = arguments[i];
-        if (!next) { continue; }
-        var prev = paint.paint[name] || {};
+        if (!next || next === paint.sources[name]) { continue; }   // this layer's paint is unchanged
+        paint.sources[name] = next;
         var now = Object.assign({}, next, {colours: Object.assign({}, next.colours),
                                            weights: Object.assign({}, next.weights)});
         paint.paint[name] = now;
-        var all = prev.hidden !== now.hidden || prev.radius !== now.radius || prev.base !== now.base;
-        var pc = prev.colours || {}, pw = prev.weights || {};
         var style = styles[STYLE_OF[name] || "pointStyle"], context = {hideout: {layer: name}};
         var layers = paint.layers[name] || {};
         for (var id in layers) {
           var layer = layers[id];
           if (!layer._map) { delete layers[id]; continue; }   // gone with a level switch
-          if (all || pc[id] !== now.colours[id] || pw[id] !== now.weights[id]) {
+          // the paint this feature was last drawn with: one drawn after this paint came
+          // is already right, one drawn before is restyled where its look changed
+          var was = layer._citybrainPaint;
+          if (!was || was.hidden !== now.hidden || was.radius !== now.radius || was.base !== now.base ||
+              (was.colours || {})[id] !== now.colours[id] || (was.weights || {})[id] !== now.weights[id]) {
             layer.setStyle(style(layer.feature, context));
             restyled += 1;
           }
+          layer._citybrainPaint = now;
         }
       }
       if (restyled) {

@@ -120,7 +120,7 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
                         dl.ScaleControl(position="bottomleft")],
                        id="map-map", center=[float(city.lat), float(city.lon)], zoom=12,
                        bounds=model.area_bounds(cockpit, "city", "city"),
-                       attributionControl=False, className="map-canvas", preferCanvas=False),
+                       attributionControl=False, className="map-canvas", preferCanvas=True),
                 html.Div(id="map-legend", className="map-legend"),
             ], className="map-stage"),
         ], className="map-main"),

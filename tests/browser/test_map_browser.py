@@ -27,15 +27,25 @@ def _toggle(dash_duo, name: str) -> None:  # type: ignore[no-untyped-def]
     raise AssertionError(f"no layer named {name!r}")
 
 
-def _visible_roads(dash_duo) -> int:  # type: ignore[no-untyped-def]
-    return dash_duo.driver.execute_script(
-        "return Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))"
-        ".filter(p => p.getAttribute('stroke-opacity') !== '0' && p.getAttribute('stroke-linecap') === 'round')"
-        ".length")
+# every live feature is drawn on a canvas and registered by assets/map.js under its layer
+_SHOWN = """
+const layers = ((window.citybrainMap || {}).layers || {})[arguments[0]] || {};
+return Object.values(layers).filter(l => l._map && (l.options.stroke || l.options.fill)).length;
+"""
+# how much of the map's canvases is painted at all: an empty or grey map is a failure
+_INKED = """
+let inked = 0;
+for (const canvas of document.querySelectorAll('.leaflet-map-pane canvas')) {
+  const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 3; i < px.length; i += 4 * 7) { if (px[i] > 0) { inked += 1; } }
+}
+return inked;
+"""
 
 
-def _paths(dash_duo) -> int:  # type: ignore[no-untyped-def]
-    return len(dash_duo.find_elements(".leaflet-overlay-pane path"))
+def _shown(dash_duo, layer: str) -> int:  # type: ignore[no-untyped-def]
+    """How many of ``layer``'s features are on the map and visible."""
+    return dash_duo.driver.execute_script(_SHOWN, layer)
 
 
 def _wait(condition, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
@@ -52,25 +62,27 @@ def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):
     _viewport(dash_duo, 1920, 1080)
     dash_duo.driver.get(dash_duo.server_url + "/map")
     dash_duo.wait_for_element(".leaflet-container", timeout=20)
-    _wait(lambda: _paths(dash_duo) > 300)               # districts, roads, basemap drawn
+    _wait(lambda: _shown(dash_duo, "areas") == 6 and _shown(dash_duo, "roads") >= 800)
+    _wait(lambda: _shown(dash_duo, "cameras") >= 200 and _shown(dash_duo, "sensors") >= 100)
+    assert _shown(dash_duo, "facilities") == 0 and _shown(dash_duo, "heat") == 0, "off by default"
+    assert dash_duo.driver.execute_script(_INKED) > 20_000, "the map's canvases are (nearly) empty"
     _wait(lambda: len(dash_duo.find_elements(".event-pin, .event-cluster")) > 0)
     save_screenshot(dash_duo, "map-1920x1080")
 
     # the air heat map: sensor discs drawn on their own canvas
     _toggle(dash_duo, "空气热力")
-    _wait(lambda: dash_duo.driver.execute_script(
-        "return document.querySelectorAll('.leaflet-overlay-pane canvas').length") >= 2)
+    _wait(lambda: _shown(dash_duo, "heat") >= 100)
     time.sleep(1)
     save_screenshot(dash_duo, "map-heat")
     _toggle(dash_duo, "空气热力")
+    _wait(lambda: _shown(dash_duo, "heat") == 0)
 
-    # switching a layer off removes its features, on brings them back
-    roads = _visible_roads(dash_duo)
-    assert roads >= 800
+    # switching a layer off hides its features, on brings them back
+    roads = _shown(dash_duo, "roads")
     _toggle(dash_duo, "道路拥堵")
-    _wait(lambda: _visible_roads(dash_duo) < roads - 500)
+    _wait(lambda: _shown(dash_duo, "roads") == 0)
     _toggle(dash_duo, "道路拥堵")
-    _wait(lambda: _visible_roads(dash_duo) >= roads)
+    _wait(lambda: _shown(dash_duo, "roads") == roads)
 
     # an event: its details and the cameras near it
     _wait(lambda: len(dash_duo.find_elements(".event-pin-wrap")) > 0)
@@ -95,7 +107,7 @@ def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):
     assert "indicator=" in analysis and "area=D0" in analysis, "the area opens its analysis too"
     dash_duo.find_element(".drill-button").click()
     _wait(lambda: dash_duo.find_element("#map-level input[value='street']").is_selected())
-    _wait(lambda: _paths(dash_duo) > 40)   # the district's streets, fetched once
+    _wait(lambda: _shown(dash_duo, "areas") > 6)   # the district's streets, fetched once
     time.sleep(1)
     save_screenshot(dash_duo, "map-drilled")
 
