@@ -8,20 +8,6 @@ var paint = window.citybrainMap = window.citybrainMap || {paint: {}, sources: {}
 // a switched-off layer stays on the map (see pages/map.py) but draws nothing
 var HIDDEN = {stroke: false, fill: false};
 
-// Points and the heat field each get a canvas in their own pane above the areas and roads
-// (the map's canvas, 400). Those panes let clicks through to the areas beneath: a canvas
-// answers clicks only for its own features, and these have none to answer.
-function canvasOf(map, pane, zIndex) {
-  var mine = map._citybrainCanvas = map._citybrainCanvas || {};
-  if (!mine[pane]) {
-    var element = map.getPane(pane) || map.createPane(pane);
-    element.style.zIndex = zIndex;
-    element.style.pointerEvents = "none";
-    mine[pane] = L.canvas({padding: 0.3, pane: pane});
-  }
-  return mine[pane];
-}
-
 function paintOf(context) {
   var name = ((context && context.hideout) || {}).layer;
   return paint.paint[name] || {};
@@ -58,21 +44,22 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
       return {color: "#1d5f9e", weight: 9, opacity: 0.75, lineCap: "round", lineJoin: "round"};
     },
     pointCircle: function (feature, latlng, context) {
-      // thousands of point features: one shared canvas draws them far faster than SVG
-      return L.circleMarker(latlng, {renderer: canvasOf(context.map, "citybrain-points", 450),
-                                     radius: 0, interactive: false});
+      // thousands of points: drawn together by one canvas above the areas (map_points.js)
+      var points = window.citybrainPoints;
+      return points.point(latlng, points.canvasOf(context.map, "citybrain-points", 450));
     },
     pointStyle: function (feature, context) {
       var p = paintOf(context);
-      // nothing to paint when hidden; no outline: the canvas redraws every point each time
+      // nothing to paint when hidden; points have no outline
       if (p.hidden) { return Object.assign({radius: 0}, HIDDEN); }
       return {radius: p.radius || 5, stroke: false, fill: true,
               fillColor: colourOf(p, feature.id, "#7f96b2"), fillOpacity: 0.95};
     },
     heatBlob: function (feature, latlng, context) {
       // a heat field: wide, soft discs in each sensor's AQI colour add up where air is bad
-      return L.circle(latlng, {radius: 900, stroke: false, interactive: false,
-                               renderer: canvasOf(context.map, "citybrain-heat", 440)});
+      var points = window.citybrainPoints;
+      return points.point(latlng, points.canvasOf(context.map, "citybrain-heat", 440, true),
+                          {metres: 900});
     },
     heatStyle: function (feature, context) {
       var p = paintOf(context);

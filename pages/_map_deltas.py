@@ -11,6 +11,8 @@ version) gets everything.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import uuid
 from collections import Counter
@@ -86,3 +88,9 @@ def paint_update(book: DeltaBook, layer: str, key: str, colours: dict[str, str],
         if held.get("extra", {}).get(name) != value:
             patch[name] = value
     return patch, state
+
+
+def content_key(value: Any) -> str:
+    """A short digest of a JSON value: equal digests, equal values."""
+    encoded = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha1(encoded.encode()).hexdigest()[:16]

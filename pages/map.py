@@ -26,7 +26,7 @@ from components.ticker import TickAIO
 from datasources.standards import aqi, tpi
 from pages import _heartbeat_model as hb
 from pages import _map_model as model
-from pages._map_deltas import DeltaBook, paint_update
+from pages._map_deltas import DeltaBook, content_key, paint_update
 from pages._nav import NAV
 
 dash.register_page(__name__, path="/map", name="城市地图", title="城市地图 · City map", order=1)
@@ -198,7 +198,7 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
     store = fresh.to_store()
     badge = freshness_badge(fresh.as_of, hb.now_utc(), lang, stale=fresh.stale, error=store["error"],
                             tz=cockpit.tz)
-    held = dict(held or {})
+    held_before, held = held, dict(held or {})
     updates = {}
     for name, key, colours, radius in (
             ("areas", f"areas:{ind.id}:{level}", area_colours, None), ("roads", "roads", roads, None),
@@ -208,6 +208,10 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
         updates[name], held[name] = paint_update(BOOK, name, key, colours, extra, held.get(name))
     heat_extra = {"hidden": "heat" not in on, "weights": heat}
     updates["heat"], held["heat"] = paint_update(BOOK, "heat", "heat", sensors, heat_extra, held.get("heat"))
+    # the event points, only when they changed: a couple of hours of events weigh more
+    # than a tick's colours
+    held["events"] = content_key(events)
+    events = dash.no_update if (held_before or {}).get("events") == held["events"] else events
     return (f"/geo/{model.AREA_LAYER[level]}.json", events, *[updates[name] for name in PAINTED],
             legends, badge, held)
 

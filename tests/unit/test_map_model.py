@@ -156,3 +156,24 @@ def test_the_book_keeps_a_few_versions() -> None:
     versions = [book.publish("k", {"a": str(n)}) for n in range(4)]
     assert book.changes("k", versions[0], versions[3]) is None
     assert book.changes("k", versions[2], versions[3]) == {"a": "3"}
+
+
+def test_a_tick_resends_neither_unchanged_colours_nor_unchanged_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pages import map as map_page
+
+    # the city stands still for this test: each reader answers what it answered first
+    for name in ("choropleth", "road_colours", "camera_colours", "sensor_colours", "facility_colours",
+                 "parking_colours", "events_collection"):
+        reader, answers = getattr(model, name), {}
+        monkeypatch.setattr(model, name, lambda *a, _r=reader, _seen=answers: _seen.setdefault(
+            tuple(str(x) for x in a[1:]), _r(*a)))
+    on = ["areas", "roads", "events", "cameras", "sensors", "facilities", "parking", "heat"]
+    url, events, *rest = map_page._map_updates("traffic_tpi", "district", on, "zh", None)
+    held = rest[-1]
+    assert url == "/geo/districts.json" and len(events["features"]) > 0
+    assert all(isinstance(paint, dict) and "base" in paint for paint in rest[:len(map_page.PAINTED)])
+    _, again, *rest = map_page._map_updates("traffic_tpi", "district", on, "zh", held)
+    assert again is no_update, "the same events are not sent twice"
+    assert all(paint is no_update for paint in rest[:len(map_page.PAINTED)])
+    _, english, *_ = map_page._map_updates("traffic_tpi", "district", on, "en", held)
+    assert english["features"][0]["properties"]["tooltip"] != events["features"][0]["properties"]["tooltip"]
