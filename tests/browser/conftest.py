@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from citybrain import runtime
 from tests.conftest import CHROMIUM, require
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -27,6 +29,17 @@ def cockpit_app() -> Iterator[object]:
     import app as cockpit
 
     yield cockpit.app
+
+
+@pytest.fixture
+def tick(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``tick(seconds, data=None)``: the installed cockpit with that tick (and data service)."""
+    def install(seconds: float, data: Any = None) -> None:
+        now = runtime.current()
+        beat = now.config.heartbeat.model_copy(update={"tick_seconds": seconds})
+        config = now.config.model_copy(update={"heartbeat": beat})
+        monkeypatch.setattr(runtime, "_current", runtime.Cockpit(config, data or now.data))
+    return install
 
 
 def wait_for(check, timeout: float = 30):  # type: ignore[no-untyped-def]

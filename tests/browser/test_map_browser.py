@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -69,6 +71,14 @@ def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):
     _wait(lambda: len(dash_duo.find_elements(".event-pin, .event-cluster")) > 0)
     save_screenshot(dash_duo, "map-1920x1080")
 
+    # the points' canvas follows the map: zoomed in, it is drawn again at the new scale
+    inked = dash_duo.driver.execute_script(_INKED)
+    dash_duo.find_element(".leaflet-control-zoom-in").click()
+    _wait(lambda: dash_duo.driver.execute_script(_INKED) not in (0, inked))
+    assert _shown(dash_duo, "cameras") >= 200
+    dash_duo.find_element(".leaflet-control-zoom-out").click()
+    _wait(lambda: abs(dash_duo.driver.execute_script(_INKED) - inked) < inked * 0.05)
+
     # the air heat map: sensor discs drawn on their own canvas
     _toggle(dash_duo, "空气热力")
     _wait(lambda: _shown(dash_duo, "heat") >= 100)
@@ -122,3 +132,38 @@ def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):
     assert hosts <= {"127.0.0.1", "localhost"}, hosts
     logs = dash_duo.get_logs()
     assert logs == [], [entry["message"][:400] for entry in logs]
+
+
+def test_the_first_draw_and_the_ticks_never_overlap_on_a_slow_server(  # type: ignore[no-untyped-def]
+        dash_duo, cockpit_app, tick, monkeypatch):
+    from pages import map as map_page
+
+    tick(0.3)
+    seen = {"now": 0, "most": 0, "calls": 0}
+    lock = threading.Lock()
+    updates = map_page._map_updates
+
+    def slow(*args: Any) -> Any:          # the first draw and every tick take three periods
+        with lock:
+            seen["now"] += 1
+            seen["calls"] += 1
+            seen["most"] = max(seen["most"], seen["now"])
+        try:
+            time.sleep(0.9)
+            return updates(*args)
+        finally:
+            with lock:
+                seen["now"] -= 1
+
+    monkeypatch.setattr(map_page, "_map_updates", slow)
+    dash_duo.start_server(cockpit_app)
+    _viewport(dash_duo, 1920, 1080)
+    dash_duo.driver.get(dash_duo.server_url + "/map")
+    dash_duo.wait_for_element(".leaflet-container", timeout=20)
+    time.sleep(6)
+    stats = dash_duo.driver.execute_script("return window.citybrainTicks")["map"]
+    dash_duo.driver.get("about:blank")   # let the last slow tick finish before the server stops
+    time.sleep(1.5)
+    assert seen["calls"] >= 4, seen
+    assert seen["most"] == 1, f"the map's calls overlapped on the server: {seen}"
+    assert stats["held"] > stats["fired"] and stats["forced"] == 0, stats

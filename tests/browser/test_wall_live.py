@@ -27,17 +27,6 @@ return performance.getEntriesByType('resource')
 """
 
 
-@pytest.fixture
-def tick(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """``tick(seconds, data=None)``: the installed cockpit with that tick (and data service)."""
-    def install(seconds: float, data: Any = None) -> None:
-        now = runtime.current()
-        beat = now.config.heartbeat.model_copy(update={"tick_seconds": seconds})
-        config = now.config.model_copy(update={"heartbeat": beat})
-        monkeypatch.setattr(runtime, "_current", runtime.Cockpit(config, data or now.data))
-    return install
-
-
 def _open(dash_duo, path: str, ready: str = ".wall-body .index-value") -> None:  # type: ignore[no-untyped-def]
     dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
