@@ -98,8 +98,33 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
 // The clientside side of the paint stores: arguments are the paints of PAINTED, in order.
 var PAINTED = ["areas", "roads", "cameras", "sensors", "facilities", "parking", "heat"];
 var STYLE_OF = {areas: "areaStyle", roads: "roadStyle", heat: "heatStyle"};
+// The big layers' urls (pages/map.py LATER) are handed out once the first colours are in,
+// or after GEOMETRY_FALLBACK_MS without them (a failed first draw still shows the map).
+var GEOMETRY_FALLBACK_MS = 8000;
+
+function releaseGeometry() {
+  if (paint.released || !paint.geometry) { return; }
+  paint.released = true;
+  clearTimeout(paint.fallback);
+  for (var id in paint.geometry) {
+    window.dash_clientside.set_props(id, {url: paint.geometry[id]});
+  }
+}
+
 window.dash_clientside = window.dash_clientside || {};
 window.dash_clientside.citybrainMap = {
+    fetchGeometry: function (urls) {
+      // into the browser's cache while the server computes the first colours
+      paint.geometry = urls || {};
+      paint.released = false;
+      for (var id in paint.geometry) {
+        fetch(paint.geometry[id]).then(function (r) { return r.arrayBuffer(); })
+          .catch(function () { return null; });   // the layer's own request will say why
+      }
+      clearTimeout(paint.fallback);
+      paint.fallback = setTimeout(releaseGeometry, GEOMETRY_FALLBACK_MS);
+      return Object.keys(paint.geometry).length;
+    },
     paint: function () {
       var styles = window.dashExtensions.cockpit, restyled = 0;
       for (var i = 0; i < PAINTED.length; i++) {
@@ -124,6 +149,9 @@ window.dash_clientside.citybrainMap = {
           }
           layer._citybrainPaint = now;
         }
+      }
+      if (PAINTED.some(function (name) { return "base" in (paint.paint[name] || {}); })) {
+        releaseGeometry();
       }
       if (restyled) {
         requestAnimationFrame(function () { paint.painted.push(performance.now()); });

@@ -50,10 +50,18 @@ def paint_id(layer: str) -> str:
     return f"map-paint-{layer}"
 
 
-def live_layer(name: str, url: str, **style: Any) -> dl.GeoJSON:
-    """A layer whose features are registered by id, to be restyled from its paint store."""
+def live_layer(name: str, url: str | None, **style: Any) -> dl.GeoJSON:
+    """A layer whose features are registered by id, to be restyled from its paint store.
+    Without ``url`` it waits for assets/map.js to give it one (see ``LATER``)."""
     return dl.GeoJSON(url=url, id=f"map-{name}", hideout={"layer": name},
                       onEachFeature=fn("register"), **style)
+
+
+# The big layers get their url only once the first colours are in the browser, so each
+# feature is drawn once, in its colour, rather than drawn grey and restyled; meanwhile
+# the browser fetches their geometry into its cache (assets/map.js fetchGeometry).
+LATER = {"roads": "/geo/roads.json", "heat": "/geo/sensors.json",
+         **{name: f"/geo/{name}.json" for name in POINT_LAYERS}}
 
 
 def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None = None,
@@ -78,9 +86,9 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
         base.insert(0, dl.TileLayer(url=cfg.map.tile_url, attribution=cfg.map.tile_attribution))
     layers = [
         live_layer("areas", "/geo/districts.json", style=fn("areaStyle")),
-        live_layer("roads", "/geo/roads.json", style=fn("roadStyle")),
-        live_layer("heat", "/geo/sensors.json", pointToLayer=fn("heatBlob"), style=fn("heatStyle")),
-        *[live_layer(name, f"/geo/{name}.json", pointToLayer=fn("pointCircle"), style=fn("pointStyle"))
+        live_layer("roads", None, style=fn("roadStyle")),
+        live_layer("heat", None, pointToLayer=fn("heatBlob"), style=fn("heatStyle")),
+        *[live_layer(name, None, pointToLayer=fn("pointCircle"), style=fn("pointStyle"))
           for name in POINT_LAYERS],
     ]
     # hidden until the first paint says otherwise, so a layer switched off never flashes
@@ -98,6 +106,8 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
         dcc.Store(id="map-lang", data=lang),
         dcc.Store(id="map-held", data={}),
         *paints, dcc.Store(id="map-painted", data=0),
+        dcc.Store(id="map-geometry", data={f"map-{name}": url for name, url in LATER.items()}),
+        dcc.Store(id="map-geometry-fetched", data=0),
         TickAIO("map", seconds=cfg.heartbeat.tick_seconds, first_beat=True),
         html.Div([
             html.Div([
@@ -130,6 +140,10 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
     ], className="page page-map kiosk" if kiosk else "page page-map")
 
 
+clientside_callback(
+    ClientsideFunction(namespace="citybrainMap", function_name="fetchGeometry"),
+    Output("map-geometry-fetched", "data"), Input("map-geometry", "data"),
+)
 clientside_callback(
     ClientsideFunction(namespace="citybrainMap", function_name="paint"),
     Output("map-painted", "data"), *[Input(paint_id(name), "data") for name in PAINTED],
