@@ -114,6 +114,11 @@ function releaseGeometry() {
 window.dash_clientside = window.dash_clientside || {};
 window.dash_clientside.citybrainMap = {
     fetchGeometry: function (urls) {
+      // the layers' first state (shown or not) until their first colours come
+      for (var i = 0; i < PAINTED.length; i++) {
+        paint.paint[PAINTED[i]] = Object.assign({}, arguments[i + 1]);
+        delete paint.sources[PAINTED[i]];
+      }
       // into the browser's cache while the server computes the first colours
       paint.geometry = urls || {};
       paint.released = false;

@@ -143,6 +143,7 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
 clientside_callback(
     ClientsideFunction(namespace="citybrainMap", function_name="fetchGeometry"),
     Output("map-geometry-fetched", "data"), Input("map-geometry", "data"),
+    *[State(paint_id(name), "data") for name in PAINTED],
 )
 clientside_callback(
     ClientsideFunction(namespace="citybrainMap", function_name="paint"),

@@ -167,3 +167,22 @@ def test_the_first_draw_and_the_ticks_never_overlap_on_a_slow_server(  # type: i
     assert seen["calls"] >= 4, seen
     assert seen["most"] == 1, f"the map's calls overlapped on the server: {seen}"
     assert stats["held"] > stats["fired"] and stats["forced"] == 0, stats
+
+
+def test_a_failed_first_draw_still_shows_the_map_geometry(dash_duo, cockpit_app, monkeypatch):  # type: ignore[no-untyped-def]
+    from pages import map as map_page
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("the colours could not be computed")
+
+    monkeypatch.setattr(map_page, "_map_updates", broken)
+    dash_duo.start_server(cockpit_app)
+    _viewport(dash_duo, 1920, 1080)
+    dash_duo.driver.get(dash_duo.server_url + "/map")
+    dash_duo.wait_for_element(".leaflet-container", timeout=20)
+    time.sleep(3)
+    assert _shown(dash_duo, "roads") == 0, "the big layers wait for their colours first"
+    _wait(lambda: _shown(dash_duo, "roads") >= 800 and _shown(dash_duo, "cameras") >= 200, timeout=20)
+    time.sleep(1)
+    assert _shown(dash_duo, "facilities") == 0 and _shown(dash_duo, "heat") == 0, "switched off, still off"
+    save_screenshot(dash_duo, "map-without-colours")
