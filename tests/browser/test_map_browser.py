@@ -50,6 +50,13 @@ def _shown(dash_duo, layer: str) -> int:  # type: ignore[no-untyped-def]
     return dash_duo.driver.execute_script(_SHOWN, layer)
 
 
+def _open_map(dash_duo, cockpit_app) -> None:  # type: ignore[no-untyped-def]
+    dash_duo.start_server(cockpit_app)
+    _viewport(dash_duo, 1920, 1080)
+    dash_duo.driver.get(dash_duo.server_url + "/map")
+    dash_duo.wait_for_element(".leaflet-container", timeout=20)
+
+
 def _wait(condition, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -60,10 +67,7 @@ def _wait(condition, timeout: float = 30) -> None:  # type: ignore[no-untyped-de
 
 
 def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):  # type: ignore[no-untyped-def]
-    dash_duo.start_server(cockpit_app)
-    _viewport(dash_duo, 1920, 1080)
-    dash_duo.driver.get(dash_duo.server_url + "/map")
-    dash_duo.wait_for_element(".leaflet-container", timeout=20)
+    _open_map(dash_duo, cockpit_app)
     _wait(lambda: _shown(dash_duo, "areas") == 6 and _shown(dash_duo, "roads") >= 800)
     _wait(lambda: _shown(dash_duo, "cameras") >= 200 and _shown(dash_duo, "sensors") >= 100)
     assert _shown(dash_duo, "facilities") == 0 and _shown(dash_duo, "heat") == 0, "off by default"
@@ -156,10 +160,7 @@ def test_the_first_draw_and_the_ticks_never_overlap_on_a_slow_server(  # type: i
                 seen["now"] -= 1
 
     monkeypatch.setattr(map_page, "_map_updates", slow)
-    dash_duo.start_server(cockpit_app)
-    _viewport(dash_duo, 1920, 1080)
-    dash_duo.driver.get(dash_duo.server_url + "/map")
-    dash_duo.wait_for_element(".leaflet-container", timeout=20)
+    _open_map(dash_duo, cockpit_app)
     time.sleep(6)
     stats = dash_duo.driver.execute_script("return window.citybrainTicks")["map"]
     dash_duo.driver.get("about:blank")   # let the last slow tick finish before the server stops
@@ -176,10 +177,7 @@ def test_a_failed_first_draw_still_shows_the_map_geometry(dash_duo, cockpit_app,
         raise RuntimeError("the colours could not be computed")
 
     monkeypatch.setattr(map_page, "_map_updates", broken)
-    dash_duo.start_server(cockpit_app)
-    _viewport(dash_duo, 1920, 1080)
-    dash_duo.driver.get(dash_duo.server_url + "/map")
-    dash_duo.wait_for_element(".leaflet-container", timeout=20)
+    _open_map(dash_duo, cockpit_app)
     time.sleep(3)
     assert _shown(dash_duo, "roads") == 0, "the big layers wait for their colours first"
     _wait(lambda: _shown(dash_duo, "roads") >= 800 and _shown(dash_duo, "cameras") >= 200, timeout=20)
