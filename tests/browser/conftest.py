@@ -23,6 +23,21 @@ def _browser_present() -> None:
             "Chromium and chromedriver (apt-get install chromium chromium-driver)")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test leaves a screenshot of what the browser showed, as
+    screenshots/failed-<test>.png, for whoever reads the failure."""
+    outcome = yield
+    report = outcome.get_result()
+    duo = getattr(item, "funcargs", {}).get("dash_duo")
+    if report.when == "call" and report.failed and duo is not None:
+        try:
+            SHOTS.mkdir(exist_ok=True)
+            duo.driver.save_screenshot(str(SHOTS / f"failed-{item.name}.png"))
+        except Exception:  # noqa: BLE001 - the browser may be gone with the failure
+            pass
+
+
 @pytest.fixture(scope="session")
 def cockpit_app() -> Iterator[object]:
     """The real app module's Dash app, on the shipped default config."""

@@ -45,6 +45,14 @@ return inked;
 """
 
 
+# where on the map (container pixels) the first feature of a layer is: a polygon's centre
+_WHERE = """
+const layers = Object.values(window.citybrainMap.layers[arguments[0]]).filter(l => l._map);
+const p = layers[0]._map.latLngToContainerPoint(layers[0].getCenter());
+return [p.x, p.y];
+"""
+
+
 def _shown(dash_duo, layer: str) -> int:  # type: ignore[no-untyped-def]
     """How many of ``layer``'s features are on the map and visible."""
     return dash_duo.driver.execute_script(_SHOWN, layer)
@@ -111,10 +119,10 @@ def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):
         _toggle(dash_duo, name)
     _wait(lambda: not dash_duo.find_elements(".event-pin-wrap, .event-cluster-wrap"))
     time.sleep(0.5)
-    stage = dash_duo.find_element(".map-stage")
-    size = stage.size   # selenium 4.2 measures the offset from the element's top-left corner
-    ActionChains(dash_duo.driver).move_to_element_with_offset(
-        stage, size["width"] // 2 - 80, size["height"] // 2 - 60).click().perform()
+    # a real click on the canvas, where the first district is drawn
+    x, y = dash_duo.driver.execute_script(_WHERE, "areas")
+    container = dash_duo.find_element(".leaflet-container")   # selenium 4.2: offset from top-left
+    ActionChains(dash_duo.driver).move_to_element_with_offset(container, round(x), round(y)).click().perform()
     dash_duo.wait_for_element(".side-area", timeout=30)
     assert read_one(dash_duo, "#map-side-title")
     analysis = read_one(dash_duo, "#map-analysis-link", "href")
