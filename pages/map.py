@@ -170,7 +170,20 @@ def refresh_map(beat: Any, indicator: str, level: str, shown: list[str] | None,
     trigger = dash.ctx.triggered_id
     ack = (beat["n"] if trigger in (None, TickAIO.ids.beat("map")) and isinstance(beat, dict)
            and isinstance(beat.get("n"), int) else dash.no_update)
-    return (*_map_updates(indicator, level, shown, lang, held), ack)
+    try:
+        return (*_map_updates(indicator, level, shown, lang, held), ack)
+    except Exception as exc:  # the map keeps its picture and says what failed, never a dialog
+        log.exception("map update failed")
+        return (*_failed(valid_lang(lang), str(exc)), ack)
+
+
+def _failed(lang: str, error: str) -> tuple[Any, ...]:
+    """A failed update: everything on the map stays as it is; the legend corner shows the
+    error and the freshness badge says there is no current data, until a tick succeeds."""
+    cockpit = runtime.current()
+    badge = freshness_badge(None, hb.now_utc(), lang, stale=True, error=error, tz=cockpit.tz)
+    keep = [dash.no_update] * (2 + len(PAINTED))          # url, events and the paints
+    return (*keep, [error_state(lang, error)], badge, dash.no_update)
 
 
 def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,

@@ -178,7 +178,7 @@ def test_the_first_draw_and_the_ticks_never_overlap_on_a_slow_server(  # type: i
     assert stats["held"] > stats["fired"] and stats["forced"] == 0, stats
 
 
-def test_a_failed_first_draw_still_shows_the_map_geometry(dash_duo, cockpit_app, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_failed_first_draw_still_shows_the_map_geometry_and_says_why(dash_duo, cockpit_app, monkeypatch):  # type: ignore[no-untyped-def]
     from pages import map as map_page
 
     def broken(*_: Any) -> Any:
@@ -191,4 +191,6 @@ def test_a_failed_first_draw_still_shows_the_map_geometry(dash_duo, cockpit_app,
     _wait(lambda: _shown(dash_duo, "roads") >= 800 and _shown(dash_duo, "cameras") >= 200, timeout=20)
     time.sleep(1)
     assert _shown(dash_duo, "facilities") == 0 and _shown(dash_duo, "heat") == 0, "switched off, still off"
+    assert "could not be computed" in read_one(dash_duo, "#map-legend .panel-error"), "the failure is shown"
+    assert dash_duo.find_elements(".shell-freshness .badge-stale, #shell-freshness .badge-stale")
     save_screenshot(dash_duo, "map-without-colours")
