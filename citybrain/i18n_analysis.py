@@ -86,6 +86,7 @@ ANALYSIS_STRINGS: dict[str, tuple[str, str]] = {
     "bad_request": ("请求参数有误", "Invalid request"),
     "drill_hint": ("点击柱子下钻，点击路径返回上级", "Click a bar to drill down; the path above goes back up"),
     "top_roads": ("拥堵路段 TOP10", "Ten most congested roads"),
+    "no_roads_here": ("该区域内没有道路路段", "No road segment runs through this area"),
     "hour_profile": ("今日分时 vs 上周同日", "Today by hour vs same weekday last week"),
     "today": ("今日", "Today"),
     "last_week_same_day": ("上周同日", "Same weekday last week"),

@@ -1,4 +1,5 @@
-"""Spatial linkage: what stands near an event (cameras, facilities), by real distance."""
+"""Spatial linkage: what stands near an event (cameras, facilities), by real distance, and
+what lies inside an area."""
 
 from __future__ import annotations
 
@@ -52,3 +53,22 @@ def bounds(ring: list[list[float]]) -> list[list[float]]:
     arr = np.asarray(ring, dtype=float)
     return [[float(arr[:, 1].min()), float(arr[:, 0].min())],
             [float(arr[:, 1].max()), float(arr[:, 0].max())]]
+
+
+def inside(geometry: dict[str, Any], lon: Any, lat: Any) -> np.ndarray:
+    """Which of the points (lon, lat) lie inside a GeoJSON Polygon or MultiPolygon (holes
+    excluded): even-odd ray casting over every ring, vectorised over the points."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    kind, coords = geometry.get("type"), geometry.get("coordinates") or []
+    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
+    crossings = np.zeros(lon.shape, dtype=bool)
+    for ring in (np.asarray(r, dtype=float) for polygon in polygons for r in polygon):
+        if len(ring) < 3:
+            continue
+        x1, y1 = ring[:, 0], ring[:, 1]
+        x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
+        spans = (y1[None, :] > lat[..., None]) != (y2[None, :] > lat[..., None])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_at = x1 + (lat[..., None] - y1) * (x2 - x1) / (y2 - y1)
+        crossings ^= (np.count_nonzero(spans & (lon[..., None] < x_at), axis=-1) % 2).astype(bool)
+    return crossings

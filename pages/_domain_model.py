@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
+from citybrain.spatial import inside
 from citybrain.timegrain import Period
 
 
@@ -34,6 +36,24 @@ def top_congested(states: pd.DataFrame, roads: dict[str, dict[str, object]], lan
         out.append(RoadRank(str(row.id), f"{name} ({row.id})", str(props.get("road_class", "")),
                             float(row.speed_kmh), int(row.level)))
     return out
+
+
+def roads_within(roads: dict[str, object], area: dict[str, object]) -> set[str]:
+    """Ids of the road segments of a GeoJSON collection that run through ``area`` (a
+    GeoJSON geometry): a vertex or the middle of a stretch lies inside it."""
+    ids, lon, lat = [], [], []
+    for feature in roads.get("features", []):  # type: ignore[union-attr]
+        line = np.asarray((feature.get("geometry") or {}).get("coordinates") or [], dtype=float)
+        if line.ndim != 2 or len(line) == 0:
+            continue
+        probes = np.vstack([line, (line[1:] + line[:-1]) / 2]) if len(line) > 1 else line
+        ids += [str(feature.get("id"))] * len(probes)
+        lon.append(probes[:, 0])
+        lat.append(probes[:, 1])
+    if not ids:
+        return set()
+    hits = inside(area, np.concatenate(lon), np.concatenate(lat))  # type: ignore[arg-type]
+    return {fid for fid, hit in zip(ids, hits, strict=True) if hit}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from citybrain.scoring import STATUS_COLOURS
 from citybrain.spatial import bounds, haversine_m, nearby
 from datasources.base import Frame, utcnow
 from datasources.standards import aqi, tpi
+from pages import _domain_model as dm
 from pages import _map_model as model
 from pages._map_deltas import DeltaBook, paint_update
 
@@ -177,3 +178,52 @@ def test_a_tick_resends_neither_unchanged_colours_nor_unchanged_events(monkeypat
     assert all(paint is no_update for paint in rest[:len(map_page.PAINTED)])
     _, english, *_ = map_page._map_updates("traffic_tpi", "district", on, "en", held)
     assert english["features"][0]["properties"]["tooltip"] != events["features"][0]["properties"]["tooltip"]
+
+
+def test_inside_tells_points_in_a_polygon_from_those_in_its_hole_or_outside() -> None:
+    from citybrain.spatial import inside
+
+    square = [[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]
+    hole = [[1, 1], [2, 1], [2, 2], [1, 2], [1, 1]]
+    polygon = {"type": "Polygon", "coordinates": [square, hole]}
+    lon, lat = [0.5, 1.5, 3.5, 5.0, -1.0], [0.5, 1.5, 3.9, 2.0, 2.0]
+    assert inside(polygon, lon, lat).tolist() == [True, False, True, False, False]
+    far = [[10, 10], [11, 10], [11, 11], [10, 11], [10, 10]]
+    multi = {"type": "MultiPolygon", "coordinates": [[square], [far]]}
+    assert inside(multi, [10.5, 2, 7], [10.5, 2, 7]).tolist() == [True, True, False]
+    assert inside({"type": "Point", "coordinates": [1, 1]}, [1], [1]).tolist() == [False]
+
+
+def test_the_roads_of_an_area_are_those_running_through_it() -> None:
+    def road(fid: str, *points: tuple[float, float]) -> dict:
+        return {"type": "Feature", "id": fid, "geometry": {"type": "LineString", "coordinates": list(points)}}
+
+    area = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]}
+    roads = {"type": "FeatureCollection", "features": [
+        road("in", (0.5, 0.5), (1.5, 0.5)), road("out", (3, 3), (4, 4)),
+        road("leaves", (1, 1), (5, 1)), road("crosses", (-1, 1), (3, 1)),
+        {"type": "Feature", "id": "broken", "geometry": None}]}
+    assert dm.roads_within(roads, area) == {"in", "leaves", "crosses"}
+
+
+def test_a_district_lists_only_its_own_congested_roads() -> None:
+    from citybrain.areas import AreaTree
+    from citybrain.drill import read_state
+    from datasources.base import utcnow
+    from pages import traffic
+
+    cockpit = runtime.current()
+    tree = AreaTree(cockpit.data.areas().data)
+
+    def top(area: str | None) -> set[str]:
+        state = read_state(cockpit.catalogue, tree, cockpit.tz, utcnow(), indicator="traffic_tpi",
+                           area=area, period=None, lang="zh")
+        figure = traffic._top_roads(state).figure
+        return {str(key) for trace in figure["data"] for key in trace["customdata"]}
+
+    district = top("D01")
+    geo = cockpit.data
+    outline = next(f["geometry"] for f in geo.layer("districts").data["features"] if f["id"] == "D01")
+    assert len(top(None)) == 10 and len(district) == 10
+    assert district <= dm.roads_within(geo.layer("roads").data, outline), "only roads through D01"
+    assert len(set().union(*(top(f"D0{n}") for n in range(1, 7)))) > 20, "each district has its own"
