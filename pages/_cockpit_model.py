@@ -29,6 +29,9 @@ DEADLINE_MINUTES: dict[str, int] = {
     "police_110": 30, "fire_119": 30, "medical_120": 30, "traffic_accident": 45,
     "urban_mgmt": 240, "safety_hazard": 720, "hotline_12345": 1440,
 }
+# how far back the cockpit looks for open events: three times the longest deadline, so a
+# 12345 ticket still open two days on is listed (it is the most overdue of all)
+OVERDUE_LOOKBACK_MINUTES = 3 * max(DEADLINE_MINUTES.values())
 CLOSED = "closed"
 
 

@@ -170,7 +170,7 @@ def render(lang: str) -> dict[str, Any]:
     city, city_err = read("city", lambda: cockpit.data.latest(wanted, "city"))
     district_ids = [i for i in wanted if "district" in cat.get(i).levels]
     districts, district_err = read("districts", lambda: cockpit.data.latest(district_ids, "district"))
-    since = (now - timedelta(days=1)).replace(second=0, microsecond=0)
+    since = (now - timedelta(minutes=model.OVERDUE_LOOKBACK_MINUTES)).replace(second=0, microsecond=0)
     events, events_err = read("events", lambda: cockpit.data.events(since))
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     series, series_err = read("series", lambda: cockpit.data.series(

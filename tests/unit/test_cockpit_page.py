@@ -129,3 +129,23 @@ def test_a_failing_read_shows_in_its_panel_and_the_rest_still_renders(monkeypatc
     assert "events store exploded" in _text(views["gauges"]) and views["rows"]["error"]
     body, _arrows = cockpit.refresh_ranking(views["rows"], None, "zh")
     assert "events store exploded" in _text(body)
+
+
+def test_a_hotline_ticket_open_for_thirty_hours_is_listed_as_overdue(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from datasources.base import Frame, utcnow
+
+    now = utcnow()
+    ticket = pd.DataFrame([{
+        "id": "EV-OLD-1", "kind": "hotline_12345", "severity": 2, "status": "dispatched",
+        "reported_at": pd.Timestamp(now) - pd.Timedelta(hours=30), "closed_at": pd.NaT,
+        "lon": 115.0, "lat": 27.0, "area_id": "D01", "title_zh": "三十小时未办结的热线工单",
+        "title_en": "Hotline ticket open for 30 hours"}])
+    data = runtime.current().data
+
+    def events(since: Any, until: Any = None) -> Frame:   # a store that answers what was asked
+        return Frame(ticket[ticket.reported_at >= pd.Timestamp(since)].reset_index(drop=True), now, "test")
+
+    monkeypatch.setattr(data, "events", events)
+    assert "三十小时未办结的热线工单" in _text(cockpit.render("zh")["attention"])
