@@ -1,11 +1,14 @@
 """The big-screen top bar every page shares: city, page title, navigation, clock, freshness.
 
 The clock is driven in the browser (a clientside callback in app.py) in the city's
-time zone, so it keeps ticking even when the server is slow.
+time zone, so it keeps ticking even when the server is slow. The freshness badge of a
+live page ages in the browser too (assets/stale.js), on the server's clock, which the
+header carries as ``data-server-now``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -44,4 +47,4 @@ def shell(*, city: str, page_title: str, lang: str, path: str, timezone: str,
                      href=lang_href or (nav_href(path, other) if other != "zh" else path),
                      className="lang-switch", id="shell-lang-switch"),
         ], className="shell-right"),
-    ], className="shell")
+    ], className="shell", **{"data-server-now": round(time.time() * 1000)})

@@ -16,6 +16,21 @@ from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, composite, index_status, status
 from datasources.base import Frame, utcnow
 
+STALE_AFTER = 3   # data is stale once it is this many refreshes old
+
+
+def max_age_s(cockpit: Cockpit, shown: list[Indicator]) -> float:
+    """Seconds after which what shows ``shown`` is stale: ``STALE_AFTER`` times the slower
+    of the tick and the fastest refresh among them."""
+    refresh = min((i.refresh_seconds for i in shown), default=0)
+    return STALE_AFTER * max(cockpit.config.heartbeat.tick_seconds, refresh)
+
+
+def headline_age_s(cockpit: Cockpit) -> float:
+    """The age limit of a screen of the city's headline and weighted indicators."""
+    return max_age_s(cockpit, [i for i in cockpit.catalogue if i.weight > 0 or i.headline])
+
+
 DOMAIN_COLOURS = {
     "traffic": "#36CFC9", "safety": "#FF7A45", "environment": "#73D13D", "energy": "#FADB14",
     "facilities": "#9254DE", "services": "#40A9FF", "economy": "#F759AB",

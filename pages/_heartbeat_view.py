@@ -26,7 +26,7 @@ from components.heartbeat import (
     pulse_figure,
     pulse_range,
 )
-from components.panels import error_state, freshness_badge
+from components.panels import error_state, live_badge
 from pages import _heartbeat_model as model
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,8 @@ def render(lang: str, *, initial: bool) -> dict[str, Any]:
     # how old each region's data is, for the wall's per-panel badges
     out["parts"] = {"index": current, "domains": current, "tiles": current, "pulse": pulse,
                     "ticker": recent, "header": fresh}
-    out["freshness"] = freshness_badge(fresh.as_of, now, lang, stale=fresh.stale,
-                                       error=fresh.to_store()["error"], tz=cockpit.tz)
+    out["freshness"] = live_badge(fresh.as_of, lang, max_age_s=model.headline_age_s(cockpit),
+                                  stale=fresh.stale, error=fresh.to_store()["error"], tz=cockpit.tz)
     return out
 
 

@@ -36,10 +36,10 @@ from components.cockpit import (
 )
 from components.heartbeat import KIND_ICONS
 from components.kpi_card import fmt
-from components.panels import error_state, freshness_badge, panel
+from components.panels import error_state, live_badge, panel
 from components.shell import nav_href
 from pages import _cockpit_model as model
-from pages._heartbeat_model import Freshness, city_values, now_utc
+from pages._heartbeat_model import Freshness, city_values, headline_age_s, now_utc
 from pages._nav import top_bar
 
 dash.register_page(__name__, path="/cockpit", name="领导驾驶舱", title="领导驾驶舱 · Leader cockpit", order=4)
@@ -200,8 +200,8 @@ def render(lang: str) -> dict[str, Any]:
     index_now = composite(indicators, values).value if city is not None else None
     out["trend"], out["trend_note"] = _trend(lang, indicators, series, series_err, index_now, now)
     store = fresh.to_store()
-    out["freshness"] = freshness_badge(fresh.as_of, now, lang, stale=fresh.stale, error=store["error"],
-                                       tz=cockpit.tz)
+    out["freshness"] = live_badge(fresh.as_of, lang, max_age_s=headline_age_s(cockpit),
+                                  stale=fresh.stale, error=store["error"], tz=cockpit.tz)
     return out
 
 

@@ -17,10 +17,9 @@ from citybrain.catalogue import DOMAINS
 from citybrain.i18n import t, valid_lang
 from citybrain.memo import TtlMemo
 from components.heartbeat import pulse_rows
-from components.panels import error_state, freshness_badge, panel
+from components.panels import error_state, live_badge, panel
 from components.shell import shell
 from components.ticker import TickAIO, beat_number
-from pages import _heartbeat_model as model
 from pages._heartbeat_view import render
 from pages._nav import NAV
 from pages._ticks import fingerprints, only_changed
@@ -102,4 +101,4 @@ def _failed(lang: str, message: str) -> list[Any]:
     """The tick's outputs when the tick itself failed: the error in every panel."""
     msg = error_state(lang, message)
     return [msg] * (4 + len(DOMAINS)) + [dash.no_update] * len(DOMAINS) + [
-        freshness_badge(None, model.now_utc(), lang, error=message)]
+        live_badge(None, lang, max_age_s=0, error=message)]

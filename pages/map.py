@@ -20,7 +20,7 @@ from citybrain.drill import drill_href
 from citybrain.i18n import t, valid_lang
 from components.heartbeat import SEVERITY_COLOURS
 from components.map_view import area_panel, event_panel, legend
-from components.panels import error_state, freshness_badge
+from components.panels import error_state, live_badge
 from components.shell import shell
 from components.ticker import TickAIO
 from datasources.standards import aqi, tpi
@@ -180,8 +180,7 @@ def refresh_map(beat: Any, indicator: str, level: str, shown: list[str] | None,
 def _failed(lang: str, error: str) -> tuple[Any, ...]:
     """A failed update: everything on the map stays as it is; the legend corner shows the
     error and the freshness badge says there is no current data, until a tick succeeds."""
-    cockpit = runtime.current()
-    badge = freshness_badge(None, hb.now_utc(), lang, stale=True, error=error, tz=cockpit.tz)
+    badge = live_badge(None, lang, max_age_s=0, error=error)
     keep = [dash.no_update] * (2 + len(PAINTED))          # url, events and the paints
     return (*keep, [error_state(lang, error)], badge, dash.no_update)
 
@@ -224,8 +223,8 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
     }
     legends += [block for name, block in extra.items() if name in on]
     store = fresh.to_store()
-    badge = freshness_badge(fresh.as_of, hb.now_utc(), lang, stale=fresh.stale, error=store["error"],
-                            tz=cockpit.tz)
+    badge = live_badge(fresh.as_of, lang, max_age_s=hb.max_age_s(cockpit, [ind]), stale=fresh.stale,
+                       error=store["error"], tz=cockpit.tz)
     held_before, held = held, dict(held or {})
     updates = {}
     for name, key, colours, radius in (

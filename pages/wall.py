@@ -5,7 +5,7 @@ the whole stage by one factor to fit the real screen, letterboxed when the aspec
 differs, so text is never stretched and there is never a scrollbar.
 
 Each panel has its own freshness badge, aged in the browser (stale once its data is
-older than ``STALE_AFTER`` refresh periods). A tick (components/ticker.py) never
+older than ``model.STALE_AFTER`` refresh periods). A tick (components/ticker.py) never
 overlaps the previous one and sends only the panels whose content changed; anything that
 fails shows in the panels it concerns, never as a blank screen.
 """
@@ -36,7 +36,6 @@ dash.register_page(__name__, path="/wall", name="大屏", title="大屏 · Video
 log = logging.getLogger(__name__)
 VIEWS = TtlMemo(seconds=1.0)   # every wall ticking in the same second shares one render
 PANELS = TtlMemo(seconds=1.0)  # ... and, per layout, one set of panels and fingerprints
-STALE_AFTER = 3                # a panel is stale once its data is this many refreshes old
 
 
 def layout(layout: str | None = None, lang: str | None = None, playlist: str | None = None,
@@ -136,13 +135,10 @@ def wall_view(regions: list[str], lang: str) -> WallView:
 
 
 def max_age(region: str, cockpit: runtime.Cockpit) -> float:
-    """Seconds after which a region's data is stale: ``STALE_AFTER`` times the slower of
-    the tick and the refresh of what it shows."""
+    """Seconds after which a region's data is stale (see ``model.max_age_s``)."""
     cat = cockpit.catalogue
     ind_id = region.split(":", 1)[1] if region.startswith("indicator:") else None
-    shown = [cat.get(ind_id)] if ind_id in cat else [i for i in cat if i.weight > 0 or i.headline]
-    refresh = min((i.refresh_seconds for i in shown), default=0)
-    return STALE_AFTER * max(cockpit.config.heartbeat.tick_seconds, refresh)
+    return model.max_age_s(cockpit, [cat.get(ind_id)]) if ind_id in cat else model.headline_age_s(cockpit)
 
 
 def _region(region: str, views: dict[str, Any], lang: str) -> tuple[Any, model.Freshness]:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import read_all, read_one, save_screenshot
+from tests.browser.conftest import read_all, read_one, save_screenshot, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,8 @@ def test_heartbeat_shows_index_and_it_changes_on_the_next_tick(dash_duo, cockpit
 
     freshness = read_one(dash_duo, "#shell-freshness")
     assert "数据时间" in freshness
+    # the header's age is kept by the browser, so it goes on ageing if the server stops
+    assert wait_for(lambda: "秒前" in read_one(dash_duo, "#shell-freshness .live-badge .badge-age"))
     save_screenshot(dash_duo, "heartbeat-1920x1080")
     assert dash_duo.get_logs() == [], "browser console errors"
 
