@@ -82,6 +82,7 @@ class Heartbeat(Strict):
     warn_from: float = Field(default=60, ge=0, le=100)
     ticker_events: PositiveInt = 12
     share_ticks: bool = True   # screens ticking in the same second share one computed tick
+    stale_after: float = Field(default=3, ge=1)   # data is stale once this many refreshes old
 
     @model_validator(mode="after")
     def _bands_ordered(self) -> Heartbeat:

@@ -16,14 +16,13 @@ from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, composite, index_status, status
 from datasources.base import Frame, utcnow
 
-STALE_AFTER = 3   # data is stale once it is this many refreshes old
-
 
 def max_age_s(cockpit: Cockpit, shown: list[Indicator]) -> float:
-    """Seconds after which what shows ``shown`` is stale: ``STALE_AFTER`` times the slower
-    of the tick and the fastest refresh among them."""
+    """Seconds after which what shows ``shown`` is stale: ``heartbeat.stale_after`` times the
+    slower of the tick and the fastest refresh among them."""
+    beat = cockpit.config.heartbeat
     refresh = min((i.refresh_seconds for i in shown), default=0)
-    return STALE_AFTER * max(cockpit.config.heartbeat.tick_seconds, refresh)
+    return beat.stale_after * max(beat.tick_seconds, refresh)
 
 
 def headline_age_s(cockpit: Cockpit) -> float:

@@ -5,7 +5,7 @@ the whole stage by one factor to fit the real screen, letterboxed when the aspec
 differs, so text is never stretched and there is never a scrollbar.
 
 Each panel has its own freshness badge, aged in the browser (stale once its data is
-older than ``model.STALE_AFTER`` refresh periods). A tick (components/ticker.py) never
+older than ``heartbeat.stale_after`` refresh periods). A tick (components/ticker.py) never
 overlaps the previous one and sends only the panels whose content changed; anything that
 fails shows in the panels it concerns, never as a blank screen.
 """

@@ -49,6 +49,8 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
      ["datasources.sim.boundaries", "expected the path of a GeoJSON file", "5"]),
     ("redis_url_not_a_url", lambda d: d["datasources"].update(live={"type": "redis", "url": 5}),
      ["datasources.live", "url: expected a redis://", "found 5"]),
+    ("stale_after_below_one_refresh", lambda d: d["heartbeat"].update(stale_after=0.5),
+     ["heartbeat.stale_after", "greater than or equal to 1", "0.5"]),
     ("unknown_crs", lambda d: d["datasources"]["sim"].update(crs="cgcs2000"),
      ["datasources.sim.crs", "expected one of", "'cgcs2000'"]),
     ("duplicate_id", lambda d: indicator(d, 1).update(id="traffic_tpi"),

@@ -163,6 +163,9 @@ def test_each_panel_is_stale_after_three_refreshes_of_what_it_shows() -> None:
     slow = next(i for i in cockpit.catalogue if i.refresh_seconds >= 60)
     assert wall.max_age(f"indicator:{slow.id}", cockpit) == 3 * slow.refresh_seconds
     assert wall.max_age("index", cockpit) == 3 * max(tick, 5)
+    beat = cockpit.config.heartbeat.model_copy(update={"stale_after": 5})
+    patient = runtime.Cockpit(cockpit.config.model_copy(update={"heartbeat": beat}), cockpit.data)
+    assert wall.max_age("index", patient) == 5 * max(tick, 5), "the config sets the factor"
 
 
 def test_live_badge_carries_its_age_limit_and_flags_store_staleness() -> None:
