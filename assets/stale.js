@@ -33,5 +33,14 @@
     });
   }
   setInterval(tick, 1000);
-  document.addEventListener("DOMContentLoaded", tick);
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    // a badge a tick has just re-rendered shows its age in the same frame, not a second on
+    var queued = false;
+    new MutationObserver(function () {
+      if (queued) { return; }
+      queued = true;
+      requestAnimationFrame(function () { queued = false; tick(); });
+    }).observe(document.body, {childList: true, subtree: true});
+  });
 })();

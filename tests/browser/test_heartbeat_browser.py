@@ -55,6 +55,17 @@ def test_heartbeat_shows_index_and_it_changes_on_the_next_tick(dash_duo, cockpit
     assert "数据时间" in freshness
     # the header's age is kept by the browser, so it goes on ageing if the server stops
     assert wait_for(lambda: "秒前" in read_one(dash_duo, "#shell-freshness .live-badge .badge-age"))
+    # and a badge a tick has just re-rendered shows its age at once, not a second later
+    assert "秒前" in dash_duo.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const header = document.querySelector('#shell-freshness');
+        new MutationObserver((_, watching) => {
+          const age = header.querySelector('.badge-age');
+          if (!age || age.textContent) { return; }
+          watching.disconnect();   // a new, still empty badge: look again two frames on
+          requestAnimationFrame(() => requestAnimationFrame(() => done(age.textContent)));
+        }).observe(header, {childList: true, subtree: true});
+    """)
     save_screenshot(dash_duo, "heartbeat-1920x1080")
     assert dash_duo.get_logs() == [], "browser console errors"
 
