@@ -101,6 +101,7 @@ var STYLE_OF = {areas: "areaStyle", roads: "roadStyle", heat: "heatStyle"};
 // The big layers' urls (pages/map.py LATER) are handed out once the first colours are in,
 // or after GEOMETRY_FALLBACK_MS without them (a failed first draw still shows the map).
 var GEOMETRY_FALLBACK_MS = 8000;
+var PAINTED_KEPT = 50;   // a map runs for weeks: keep the newest repaint times only
 
 function releaseGeometry() {
   if (paint.released || !paint.geometry) { return; }
@@ -159,7 +160,10 @@ window.dash_clientside.citybrainMap = {
         releaseGeometry();
       }
       if (restyled) {
-        requestAnimationFrame(function () { paint.painted.push(performance.now()); });
+        requestAnimationFrame(function () {
+          paint.painted.push(performance.now());   // the frames that showed new colours,
+          paint.painted.splice(0, paint.painted.length - PAINTED_KEPT);   // the newest few
+        });
       }
       return restyled;
     }

@@ -1,10 +1,11 @@
-"""Soak: a wall left running must not accumulate memory, in the browser or on the server.
+"""Soak: a screen left running must not accumulate memory, in the browser or on the server.
 
-    python bench/soak.py [--ticks 2000] [--warmup 200] [--tick 0.25]
+    python bench/soak.py [--ticks 2000] [--warmup 200] [--tick 0.25] [--page wall|map]
 
-Serves the cockpit with a short tick, opens /wall?layout=1080p at 1920×1080 in headless
-Chromium and lets it tick. After ``warmup`` ticks (the baseline: caches filled, code
-compiled) and again at the end it forces garbage collection and reads the page's JS heap
+Serves the cockpit with a short tick, opens /wall?layout=1080p (or, with ``--page map``,
+the map with every layer on) at 1920×1080 in headless Chromium and lets it tick. After
+``warmup`` ticks (the baseline: caches filled, code compiled) and again at the end it
+forces garbage collection and reads the page's JS heap
 (``performance.memory.usedJSHeapSize``) and the server's resident memory (VmRSS), then
 prints both with their growth, from the baseline and over the second half of the run
 (so an early peak of freshly compiled code cannot hide a slow leak); the goal is under 5 %.
@@ -27,7 +28,9 @@ sys.path.insert(0, str(ROOT))
 from bench.map import browser  # noqa: E402
 from tests.servers import free_port, serve_app  # noqa: E402
 
-TICKS = "const s = (window.citybrainTicks || {}).wall; return s ? [s.fired, s.held, s.forced] : [0, 0, 0];"
+TICKS = ("const s = (window.citybrainTicks || {})[arguments[0]]; "
+         "return s ? [s.fired, s.held, s.forced] : [0, 0, 0];")
+PAGES = {"wall": "/wall?layout=1080p", "map": "/map?layers=all&kiosk=1"}
 HISTORY = "return window.store ? window.store.getState().history.past.length : -1;"
 HEAP = """
 const done = arguments[arguments.length - 1];
@@ -44,20 +47,20 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def measure(driver: Any, pid: int) -> dict[str, int]:
+def measure(driver: Any, pid: int, page: str) -> dict[str, int]:
     """JS heap after garbage collection, server RSS, and the ticks so far."""
-    fired, held, forced = driver.execute_script(TICKS)
+    fired, held, forced = driver.execute_script(TICKS, page)
     return {"heap": int(driver.execute_async_script(HEAP)), "rss": rss_bytes(pid), "ticks": fired,
             "held": held, "forced": forced, "history": driver.execute_script(HISTORY),
             "nodes": driver.execute_script("return document.getElementsByTagName('*').length")}
 
 
-def wait_ticks(driver: Any, count: int, timeout: float) -> int:
-    """Let the wall tick until it has sent ``count`` ticks; the ticks sent."""
+def wait_ticks(driver: Any, page: str, count: int, timeout: float) -> int:
+    """Let the page tick until it has sent ``count`` ticks; the ticks sent."""
     deadline = time.monotonic() + timeout
     fired = 0
     while time.monotonic() < deadline:
-        fired = driver.execute_script(TICKS)[0]
+        fired = driver.execute_script(TICKS, page)[0]
         if fired >= count:
             break
         time.sleep(0.5)
@@ -81,6 +84,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--tick", type=float, default=0.25, help="seconds between ticks")
     parser.add_argument("--samples", type=int, default=4, help="measurements between warm-up and end")
+    parser.add_argument("--page", choices=sorted(PAGES), default="wall")
     args = parser.parse_args()
     doc = yaml.safe_load((ROOT / "config/default.yaml").read_text(encoding="utf-8"))
     doc["heartbeat"]["tick_seconds"] = args.tick
@@ -95,19 +99,19 @@ def main() -> None:
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
                 "width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
             started = time.monotonic()
-            driver.get(f"http://127.0.0.1:{port}/wall?layout=1080p")
+            driver.get(f"http://127.0.0.1:{port}{PAGES[args.page]}")
             budget = args.ticks * args.tick * 4 + 120
-            wait_ticks(driver, args.warmup, budget)
-            first = measure(driver, server.pid)
+            wait_ticks(driver, args.page, args.warmup, budget)
+            first = measure(driver, server.pid, args.page)
             print(row("start", first), flush=True)
             step = (args.ticks - args.warmup) / (args.samples + 1)
             samples = [first]
             for k in range(1, args.samples + 1):
-                wait_ticks(driver, round(args.warmup + k * step), budget)
-                samples.append(measure(driver, server.pid))
+                wait_ticks(driver, args.page, round(args.warmup + k * step), budget)
+                samples.append(measure(driver, server.pid, args.page))
                 print(row("", samples[-1]), flush=True)
-            wait_ticks(driver, args.ticks, budget)
-            last = measure(driver, server.pid)
+            wait_ticks(driver, args.page, args.ticks, budget)
+            last = measure(driver, server.pid, args.page)
             print(row("end", last), flush=True)
             minutes = (time.monotonic() - started) / 60
         finally:
@@ -121,7 +125,7 @@ def main() -> None:
     print(f"second half (tick {middle['ticks']} to {last['ticks']}): JS heap {late_heap:+.1f} %, "
           f"server RSS {late_rss:+.1f} %")
     verdict = "ok" if max(heap, rss, late_heap, late_rss) < 5 else "GROWS"
-    print(f"summary: {last['ticks']} ticks in {minutes:.1f} min; JS heap {first['heap'] / 2**20:.2f} → "
+    print(f"summary: {args.page}, {last['ticks']} ticks in {minutes:.1f} min; JS heap {first['heap'] / 2**20:.2f} → "
           f"{last['heap'] / 2**20:.2f} MiB ({heap:+.1f} %), server RSS {first['rss'] / 2**20:.1f} → "
           f"{last['rss'] / 2**20:.1f} MiB ({rss:+.1f} %) from tick {first['ticks']} to "
           f"{last['ticks']}; goal < 5 %: {verdict}")
