@@ -77,16 +77,22 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
     city = cockpit.data.areas().data.set_index("id").loc["city"]
     options = [{"label": i.name(lang), "value": i.id} for i in cockpit.catalogue
                if {"district", "street", "grid"} & set(i.levels)]
-    base = [dl.GeoJSON(url="/geo/city.json", id="map-base-city", style=fn("basemapStyle"),
-                       hideout={"line": "#3ec5ff", "weight": 2.5, "fill": "#0a1830", "fillOpacity": 0.6},
-                       interactive=False),
-            dl.GeoJSON(url="/geo/water.json", id="map-base-water", style=fn("waterStyle"),
-                       interactive=False)]
+    # Each band of layers has its own pane, so the order on screen never depends on which
+    # GeoJSON arrives first (one canvas draws in arrival order): basemap, areas, roads, then
+    # the heat field and the points (assets/map_points.js). Only the areas and the event
+    # pins take clicks; the panes above the areas let clicks through.
+    base = [dl.Pane([dl.GeoJSON(url="/geo/city.json", id="map-base-city", style=fn("basemapStyle"),
+                                hideout={"line": "#3ec5ff", "weight": 2.5, "fill": "#0a1830",
+                                         "fillOpacity": 0.6}, interactive=False),
+                     dl.GeoJSON(url="/geo/water.json", id="map-base-water", style=fn("waterStyle"),
+                                interactive=False)],
+                    name="citybrain-basemap", style={"zIndex": 350, "pointerEvents": "none"})]
     if cfg.map.tile_url:
         base.insert(0, dl.TileLayer(url=cfg.map.tile_url, attribution=cfg.map.tile_attribution))
     layers = [
         live_layer("areas", "/geo/districts.json", style=fn("areaStyle")),
-        live_layer("roads", None, style=fn("roadStyle")),
+        dl.Pane([live_layer("roads", None, style=fn("roadStyle"), interactive=False)],
+                name="citybrain-roads", style={"zIndex": 410, "pointerEvents": "none"}),
         live_layer("heat", None, pointToLayer=fn("heatBlob"), style=fn("heatStyle")),
         *[live_layer(name, None, pointToLayer=fn("pointCircle"), style=fn("pointStyle"))
           for name in POINT_LAYERS],

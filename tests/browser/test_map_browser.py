@@ -45,6 +45,14 @@ return inked;
 """
 
 
+# the stacking order of the basemap's, the areas' and the roads' canvases
+_STACKING = """
+const z = element => Number(getComputedStyle(element).zIndex);
+const drawn = name => Object.values(window.citybrainMap.layers[name]).find(l => l._map);
+return [z(document.querySelector('.leaflet-citybrain-basemap-pane')),
+        z(drawn('areas')._renderer._container.parentElement),
+        z(drawn('roads')._renderer._container.parentElement)];
+"""
 # where on the map (container pixels) the first feature of a layer is: a polygon's centre
 _WHERE = """
 const layers = Object.values(window.citybrainMap.layers[arguments[0]]).filter(l => l._map);
@@ -80,6 +88,8 @@ def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):
     _wait(lambda: _shown(dash_duo, "cameras") >= 200 and _shown(dash_duo, "sensors") >= 100)
     assert _shown(dash_duo, "facilities") == 0 and _shown(dash_duo, "heat") == 0, "off by default"
     assert dash_duo.driver.execute_script(_INKED) > 20_000, "the map's canvases are (nearly) empty"
+    basemap, areas, roads = dash_duo.driver.execute_script(_STACKING)
+    assert basemap < areas < roads, "the basemap under the areas, the roads over them, whatever came first"
     _wait(lambda: len(dash_duo.find_elements(".event-pin, .event-cluster")) > 0)
     save_screenshot(dash_duo, "map-1920x1080")
 
