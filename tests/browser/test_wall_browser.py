@@ -83,10 +83,14 @@ def test_playlist_rotates_pauses_and_steps_by_keyboard(dash_duo, cockpit_app):  
         return dash_duo.find_element("#player").get_attribute("data-current") or ""
 
     def settles_on(expected: str, seconds: float = 10) -> str:
+        """The page shown once it is ``expected`` (or time is up): the value seen, never a
+        second read that the next rotation may already have changed."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and current() != expected:
+        seen = current()
+        while time.monotonic() < deadline and seen != expected:
             time.sleep(0.1)
-        return current()
+            seen = current()
+        return seen
 
     def history() -> object:
         return dash_duo.driver.execute_script("return [window.__playerHistory, performance.now()]")
