@@ -8,9 +8,13 @@ var paint = window.citybrainMap = window.citybrainMap || {paint: {}, sources: {}
 // a switched-off layer stays on the map (see pages/map.py) but draws nothing
 var HIDDEN = {stroke: false, fill: false};
 
+function layerOf(context) {
+  // live layers name themselves in their hideout (pages/map.py live_layer)
+  return ((context && context.hideout) || {}).layer;
+}
+
 function paintOf(context) {
-  var name = ((context && context.hideout) || {}).layer;
-  return paint.paint[name] || {};
+  return paint.paint[layerOf(context)] || {};
 }
 
 function colourOf(p, id, fallback) {
@@ -69,7 +73,7 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
     },
     register: function (feature, layer, context) {
       // each drawn feature by layer and id, so a tick restyles only what changed
-      var name = ((context && context.hideout) || {}).layer;
+      var name = layerOf(context);
       if (!name) { return; }
       (paint.layers[name] = paint.layers[name] || {})[feature.id] = layer;
       layer._citybrainPaint = paint.paint[name];   // what its style was just drawn from

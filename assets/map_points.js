@@ -63,8 +63,7 @@
           ctx.fill();
         }
         ctx.restore();
-      },
-      _onZoomEnd: function () { this._projectedAt = null; }
+      }
     });
     Point = L.Layer.extend({
       initialize: function (latlng, cloud, options) {

@@ -65,9 +65,10 @@ def choropleth(cockpit: Cockpit, ind: Indicator, level: str, lang: str
 NO_DATA = "#5b6675"
 
 
-def _by_id(data: pd.DataFrame, colours: np.ndarray) -> dict[str, str]:
-    """Feature id -> colour, built column-wise: a city has tens of thousands of features."""
-    return dict(zip(data.id.astype(str).tolist(), colours.tolist(), strict=True))
+def _by_id(data: pd.DataFrame, values: np.ndarray) -> dict[str, Any]:
+    """Feature id -> value (a colour, a weight), built column-wise: a city has tens of
+    thousands of features."""
+    return dict(zip(data.id.astype(str).tolist(), values.tolist(), strict=True))
 
 
 def _numbers(column: pd.Series) -> np.ndarray:
@@ -100,7 +101,7 @@ def heat_weights(sensors: pd.DataFrame) -> dict[str, float]:
         return {}
     level = np.clip((_numbers(sensors.aqi) - 25) / 175, 0.05, 1.0)
     weights = np.round(0.08 + 0.3 * np.nan_to_num(level, nan=0.05), 3)
-    return dict(zip(sensors.id.astype(str).tolist(), weights.tolist(), strict=True))
+    return _by_id(sensors, weights)
 
 
 def facility_colours(cockpit: Cockpit) -> tuple[dict[str, str], int, Any]:
@@ -174,12 +175,15 @@ def event_facts(cockpit: Cockpit, event_id: str) -> EventFacts:
     return EventFacts(event, cams, facs)
 
 
+def area_outline(cockpit: Cockpit, area_id: str, level: str) -> dict[str, Any] | None:
+    """The GeoJSON geometry of an area, from its level's layer; None when it has none."""
+    layer = cockpit.data.layer(LAYER_OF_LEVEL[level]).data
+    return next((f["geometry"] for f in layer.get("features", []) if str(f.get("id")) == area_id), None)
+
+
 def area_bounds(cockpit: Cockpit, area_id: str, level: str) -> list[list[float]] | None:
     """Leaflet bounds of an area's polygon, from its layer's geometry."""
     from citybrain.spatial import bounds
 
-    layer = cockpit.data.layer(LAYER_OF_LEVEL[level]).data
-    for feature in layer.get("features", []):
-        if str(feature.get("id")) == area_id:
-            return bounds(feature["geometry"]["coordinates"][0])
-    return None
+    outline = area_outline(cockpit, area_id, level)
+    return bounds(outline["coordinates"][0]) if outline else None

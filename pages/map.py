@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 NS = "dashExtensions.cockpit."
 POINT_LAYERS = ("cameras", "sensors", "facilities", "parking")
 PAINTED = ("areas", "roads", *POINT_LAYERS, "heat")   # assets/map.js PAINTED, in order
-OPENING_GEOMETRY = ("city", "water", "districts", "roads", *POINT_LAYERS)   # what the map fetches first
 DEFAULT_ON = ("areas", "roads", "events", "cameras", "sensors")
 BOOK = DeltaBook()
 
@@ -60,8 +59,8 @@ def live_layer(name: str, url: str | None, **style: Any) -> dl.GeoJSON:
 # The big layers get their url only once the first colours are in the browser, so each
 # feature is drawn once, in its colour, rather than drawn grey and restyled; meanwhile
 # the browser fetches their geometry into its cache (assets/map.js fetchGeometry).
-LATER = {"roads": "/geo/roads.json", "heat": "/geo/sensors.json",
-         **{name: f"/geo/{name}.json" for name in POINT_LAYERS}}
+LATER = {"roads": "roads", "heat": "sensors", **{name: name for name in POINT_LAYERS}}   # layer: /geo layer
+OPENING_GEOMETRY = ("city", "water", "districts", *dict.fromkeys(LATER.values()))   # what the map fetches first
 
 
 def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None = None,
@@ -112,7 +111,7 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
         dcc.Store(id="map-lang", data=lang),
         dcc.Store(id="map-held", data={}),
         *paints, dcc.Store(id="map-painted", data=0),
-        dcc.Store(id="map-geometry", data={f"map-{name}": url for name, url in LATER.items()}),
+        dcc.Store(id="map-geometry", data={f"map-{name}": f"/geo/{geo}.json" for name, geo in LATER.items()}),
         dcc.Store(id="map-geometry-fetched", data=0),
         TickAIO("map", seconds=cfg.heartbeat.tick_seconds, first_beat=True),
         html.Div([

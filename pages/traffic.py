@@ -21,7 +21,7 @@ from components.drill_charts import Bar, bar_figure, drill_graph
 from datasources.standards.tpi import LEVELS
 from pages import _domain_model as dm
 from pages._drill_view import domain_page, guarded_panel, time_drill_id
-from pages._map_model import LAYER_OF_LEVEL
+from pages._map_model import area_outline
 
 dash.register_page(__name__, path="/traffic", name="交通运行", title="交通运行 · Traffic", order=2)
 LEVEL_COLOURS = {lv.level: lv.colour for lv in LEVELS}
@@ -41,12 +41,11 @@ def extras(state: DrillState, tree: AreaTree, now: datetime) -> list[Any]:
 
 def _top_roads(state: DrillState) -> Any:
     """The most congested roads of the drilled area (the whole city at the top)."""
-    data = runtime.current().data
-    states = data.feature_states("roads").data
-    collection = data.layer("roads").data
+    cockpit = runtime.current()
+    states = cockpit.data.feature_states("roads").data
+    collection = cockpit.data.layer("roads").data
     if state.area.level != "city":
-        areas = data.layer(LAYER_OF_LEVEL[state.area.level]).data["features"]
-        outline = next((f["geometry"] for f in areas if str(f.get("id")) == state.area.id), None)
+        outline = area_outline(cockpit, state.area.id, state.area.level)
         within = dm.roads_within(collection, outline) if outline else set()
         states = states[states.id.astype(str).isin(within)]
         if states.empty:
