@@ -8,7 +8,9 @@ hold many indicators and levels, picked by ``filter`` and ``level_column``::
         type: file
         root: /srv/citybrain/drop
         events: {file: events.csv, columns: {id: event_no, reported_at: report_time}}
-        layers: {roads: roads.geojson}
+        layers:
+          roads: roads.geojson                  # ids from each feature's id or properties.id
+          districts: {file: districts.json, id_property: adcode, name_property: name}
     indicators:
       - id: tpi
         binding: {source: drop, file: indicators.csv, filter: {indicator: tpi},
@@ -17,6 +19,10 @@ hold many indicators and levels, picked by ``filter`` and ``level_column``::
 Parsed files are cached by (path, mtime_ns, size): a rewritten file is parsed again on
 the next read, an unchanged one is not. A missing or half-written file raises
 :class:`StoreUnavailable`, so the last good value is served stale until it is fixed.
+
+A layer file may be any GeoJSON a GIS department exports (see :mod:`datasources.geojson`):
+``id_property`` names the property holding the feature id (an area code), ``name_property``
+the one holding its name. Features it cannot serve are dropped and counted in ``/health``.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import pandas as pd
 
 from .base import AREA_COLUMNS, AREA_LEVELS, LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, Frame, Health, utcnow
 from .errors import BadQuery, StoreUnavailable
+from .geojson import features_of, read_layer
 from .tabular import as_of, event_rows, latest_rows, params_of, rename, series_rows, within
 from .validation import RejectCounter, unknown_keys
 
@@ -42,6 +49,8 @@ if TYPE_CHECKING:
 ROW_FILES = (".csv", ".csv.gz", ".parquet", ".pq", ".geojson", ".json")
 BINDING_KEYS = {"file", "columns", "filter", "level_column"}
 OPTIONS = {"root", "events", "areas", "layers"}
+LAYER_KEYS = {"file", "id_property", "name_property"}
+LAYER_FILES = (".geojson", ".json")
 
 
 class FileSource:
@@ -50,7 +59,8 @@ class FileSource:
     type = "file"
 
     def __init__(self, name: str, *, root: str, events: Mapping[str, Any] | None = None,
-                 areas: Mapping[str, Any] | None = None, layers: Mapping[str, str] | None = None) -> None:
+                 areas: Mapping[str, Any] | None = None,
+                 layers: Mapping[str, str | Mapping[str, str]] | None = None) -> None:
         self.name = name
         self.root = os.path.abspath(root)
         self.events_spec, self.areas_spec = dict(events or {}), dict(areas or {})
@@ -59,6 +69,7 @@ class FileSource:
         self.parses = 0  # files parsed so far: a cache hit does not count
         self._cache: dict[str, tuple[tuple[int, int], Any]] = {}
         self._errors: dict[str, str] = {}
+        self._layers: dict[str, tuple[Any, Any]] = {}   # layer -> (parsed doc, LayerRead | error text)
         self._lock = threading.Lock()
 
     # --- configuration checks ---------------------------------------------------------
@@ -81,8 +92,8 @@ class FileSource:
         if not isinstance(layers, dict):
             problems.append(f"layers: expected {{name: file.geojson}}, found {layers!r}")
             layers = {}
-        for layer, file in layers.items():
-            problems += [f"layers.{layer}{p[4:]}" for p in _file_problems({"file": file}, (".geojson", ".json"))]
+        for layer, spec in layers.items():
+            problems += [f"layers.{layer}{p}" for p in _layer_problems(spec)]
         return problems
 
     @staticmethod
@@ -147,8 +158,25 @@ class FileSource:
         if name not in self.layers_spec:
             have = ", ".join(sorted(self.layers_spec)) or "none configured"
             raise BadQuery(self.name, f"no map layer {name!r}; this datasource has {have}")
-        file = self.layers_spec[name]
-        return Frame(feature_collection(self._load(file), name, self.name, file), as_of=utcnow(), source=self.name)
+        spec = _layer_spec(self.layers_spec[name])
+        doc = self._load(spec.get("file"))
+        with self._lock:
+            memo = self._layers.get(name)
+        if memo is None or memo[0] is not doc:   # read (and count drops) once per file version
+            try:
+                read: Any = read_layer(doc, source=self.name, layer=name, origin=spec.get("file"),
+                                       key_path=f"datasources.{self.name}.layers.{name}",
+                                       id_property=spec.get("id_property"),
+                                       name_property=spec.get("name_property"), rejects=self.rejects)
+            except BadQuery as exc:
+                read = exc.message
+            with self._lock:
+                self._layers[name] = memo = (doc, read)
+        if isinstance(memo[1], str):
+            with self._lock:
+                self._errors[self._resolve(spec.get("file"))] = memo[1]
+            raise BadQuery(self.name, memo[1])
+        return Frame(memo[1].collection, as_of=utcnow(), source=self.name)
 
     def health(self) -> Health:
         started = time.perf_counter()
@@ -236,6 +264,26 @@ def _mtime(path: str) -> float | None:
         return None
 
 
+def _layer_spec(spec: str | Mapping[str, Any]) -> dict[str, Any]:
+    """A layer's config as ``{file, id_property?, name_property?}``."""
+    return {"file": spec} if isinstance(spec, str) else dict(spec)
+
+
+def _layer_problems(spec: Any) -> list[str]:
+    """Problems with one ``layers:`` entry, each starting where its key path goes on."""
+    if isinstance(spec, str):
+        return [p[4:] for p in _file_problems({"file": spec}, LAYER_FILES)]
+    if not isinstance(spec, dict):
+        return [f": expected a file name or {{file:, id_property:, name_property:}}, found {spec!r}"]
+    problems = [f".{p}" for p in unknown_keys(spec, LAYER_KEYS, what="a file layer")]
+    problems += [f".{p}" for p in _file_problems({"file": spec.get("file")}, LAYER_FILES)]
+    for key in ("id_property", "name_property"):
+        if key in spec and (not isinstance(spec[key], str) or not spec[key].strip()):
+            problems.append(f".{key}: expected the name of a feature property (e.g. adcode), "
+                            f"found {spec[key]!r}")
+    return problems
+
+
 def _file_problems(spec: Mapping[str, Any], suffixes: tuple[str, ...]) -> list[str]:
     file = spec.get("file")
     if not isinstance(file, str) or not file.lower().endswith(suffixes):
@@ -295,28 +343,27 @@ def area_rows(data: pd.DataFrame, *, source: str, rejects: RejectCounter) -> pd.
     return out[AREA_COLUMNS + [c for c in out.columns if c not in AREA_COLUMNS]].reset_index(drop=True)
 
 
-def feature_collection(doc: Any, layer: str, source: str, where: str) -> dict[str, Any]:
-    """``doc`` checked as a GeoJSON FeatureCollection, each feature given a stable id."""
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" \
-            or not isinstance(doc.get("features"), list):
-        raise BadQuery(source, f"layer {layer!r} at {where} is not a GeoJSON FeatureCollection")
-    features = []
-    for n, feature in enumerate(doc["features"]):
-        if isinstance(feature, dict) and isinstance(feature.get("geometry"), dict):
-            props = feature.get("properties") or {}
-            features.append({**feature, "id": feature.get("id", props.get("id", f"{layer}-{n}")),
-                             "properties": props})
-    return {**doc, "features": features}
+def feature_collection(doc: Any, layer: str, source: str, where: str, *,
+                       rejects: RejectCounter | None = None, id_property: str | None = None,
+                       name_property: str | None = None) -> dict[str, Any]:
+    """``doc`` (any GeoJSON shape) as layer ``layer``'s FeatureCollection with stable string
+    ids; a thin wrapper over :func:`datasources.geojson.read_layer` for the other adapters."""
+    return read_layer(doc, source=source, layer=layer, key_path=f"datasources.{source}.layers.{layer}",
+                      origin=None if where == f"layers.{layer}" else where, id_property=id_property,
+                      name_property=name_property, rejects=rejects).collection
 
 
 def geojson_rows(doc: Any, source: str, where: str) -> pd.DataFrame:
-    """A FeatureCollection's features as rows: properties, the feature id, a point's lon / lat."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
-        raise BadQuery(source, f"{where} is not a GeoJSON FeatureCollection")
+    """GeoJSON features (any shape :func:`features_of` reads) as rows: properties, the
+    feature id, a point's lon / lat."""
+    try:
+        features = features_of(doc)
+    except ValueError as exc:
+        raise BadQuery(source, f"{where}: {exc}") from None
     rows = []
-    for feature in (f for f in doc["features"] if isinstance(f, dict)):
-        row = {"id": feature.get("id"), **(feature.get("properties") or {})}
-        geometry = feature.get("geometry") or {}
+    for feature in filter(None, features):
+        row = {"id": feature.get("id"), **feature["properties"]}
+        geometry = feature.get("geometry") if isinstance(feature.get("geometry"), dict) else {}
         coords = geometry.get("coordinates")
         if geometry.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2:
             row.setdefault("lon", coords[0])
