@@ -2,7 +2,9 @@
 
 The SQL texts come only from the config; every run-time value (level, indicator id, area
 ids, times) is a bound parameter, never text in the SQL. Connections are read-only where
-the database can enforce it and carry a statement timeout::
+the database can enforce it and carry a statement timeout. An indicator's binding is either
+a table and its columns (the adapter writes the SELECTs, see :mod:`datasources.sql_tables`)
+or SQL texts::
 
     datasources:
       warehouse:
@@ -10,10 +12,14 @@ the database can enforce it and carry a statement timeout::
         url_env: WAREHOUSE_URL            # secrets only from the environment
         statement_timeout_ms: 5000
         pool_size: 5
+        timezone: Asia/Shanghai           # the zone of DATETIME / TIMESTAMP values without one
         areas_query: SELECT id, parent_id, level, name_zh, name_en FROM dim_region
         events_query: SELECT ... FROM ods_event WHERE reported_at >= :since AND reported_at <= :until
         layers: {roads: SELECT id, geometry, name FROM gis_road}
     indicators:
+      - id: pm25
+        binding: {source: warehouse, table: plat.fact_district_hour, where: {indicator_code: pm25},
+                  columns: {area_id: district_code, ts: stat_hour, value: pm25_avg}}
       - id: traffic_tpi
         binding:
           source: warehouse
@@ -31,15 +37,17 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import exc
 
 from . import sql_queries as q
+from . import sql_tables as tables
 from . import tabular
 from .base import EVENT_COLUMNS, LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, Frame, Health, utcnow
 from .errors import BadQuery
@@ -50,6 +58,7 @@ if TYPE_CHECKING:
     from citybrain.catalogue import Indicator
 
 MAX_ROWS = 500_000   # rows one query may return; more is a query to narrow, not to load
+EVENT_TIMES = ("reported_at", "closed_at", "dispatched_at", "arrived_at")
 
 
 class SqlSource:
@@ -59,20 +68,28 @@ class SqlSource:
 
     def __init__(self, name: str, *, url: str | None = None, url_env: str | None = None,
                  statement_timeout_ms: int = 5000, pool_size: int = 5,
-                 areas_query: str | None = None, events_query: str | None = None,
+                 timezone: str = q.DEFAULT_TIMEZONE, areas_query: str | None = None,
+                 areas_table: Mapping[str, Any] | None = None, events_query: str | None = None,
                  layers: Mapping[str, str] | None = None) -> None:
         self.name = name
         resolved = (os.environ.get(url_env) if url_env else None) or url
         if not resolved:
             raise BadQuery(name, f"no database URL: set the environment variable {url_env}"
                            if url_env else "no database URL: give url or url_env")
-        self.timeout_ms = int(statement_timeout_ms)
+        if not q.zone_ok(timezone):
+            raise BadQuery(name, f"timezone: expected an IANA time zone such as Asia/Shanghai, "
+                                 f"found {timezone!r}")
+        problems = tables.check_areas_table(areas_table) if areas_table is not None else []
+        if problems:
+            raise BadQuery(name, "; ".join(problems))
+        self.timeout_ms, self.timezone, self.zone = int(statement_timeout_ms), timezone, ZoneInfo(timezone)
         self.areas_query, self.events_query = areas_query, events_query
+        self.areas_table = dict(areas_table) if areas_table is not None else None
         self.layers = dict(layers or {})
         self.rejects = RejectCounter()
         self._last_data_at: datetime | None = None
         try:
-            self.engine = q.make_engine(resolved, self.timeout_ms, int(pool_size))
+            self.engine = q.make_engine(resolved, self.timeout_ms, int(pool_size), timezone)
         except (exc.ArgumentError, exc.NoSuchModuleError, ImportError, ValueError) as err:
             raise BadQuery(name, f"cannot use the database URL: {q.short(err)}") from err
         self.dialect = self.engine.dialect.name
@@ -97,12 +114,21 @@ class SqlSource:
         parts = []
         for ind in indicators:
             params = tabular.params_of(ind.binding)
-            sql = params.get("latest")
-            if not isinstance(sql, str):
-                raise BadQuery(self.name, f"indicator {ind.id!r} has no latest query in its binding")
-            rows = self._rows(sql, {"level": level, "indicator": ind.id, "at": when}, "latest")
-            rows = not_after(text_ids(tabular.rename(rows, params.get("columns"))), at)
-            parts.append(tabular.latest_rows(rows, ind.id, source=self.name, rejects=self.rejects))
+            if "table" in params:
+                where = f"indicator {ind.id!r} binding.table ({params['table']})"
+                select = tables.latest_select(params, level, self._bind("at", when))
+                rows = self._fetch(select, where)
+            else:
+                sql = params.get("latest")
+                if not isinstance(sql, str):
+                    raise BadQuery(self.name, f"indicator {ind.id!r} has no latest query in its "
+                                              f"binding: give binding.latest or binding.table")
+                values = {"level": level, "indicator": ind.id, "at": when}
+                rows = self._rows(sql, values, "latest", f"indicator {ind.id!r} binding.latest")
+            rows = not_after(self._times(text_ids(tabular.rename(rows, _renames(params)))), at)
+            parts.append(tabular.latest_rows(rows, ind.id, source=self.name, rejects=self.rejects,
+                                             extras=tables.extras_of(params.get("columns")),
+                                             many=tables.many_rows(params)))
         return self._seen(_frame(parts, LATEST_COLUMNS, when, self.name))
 
     def series(self, indicators: Sequence[Indicator], area_ids: Sequence[str], start: datetime,
@@ -115,17 +141,26 @@ class SqlSource:
         for ind in indicators:
             params = tabular.params_of(ind.binding)
             sql = params.get("series")
-            if not isinstance(sql, str):
-                raise BadQuery(self.name, f"indicator {ind.id!r} has no series query in its binding")
+            if "table" not in params and not isinstance(sql, str):
+                raise BadQuery(self.name, f"indicator {ind.id!r} has no series query in its binding: "
+                                          f"give binding.series or binding.table")
             if not wanted:
                 continue
-            values = {"indicator": ind.id, "area_ids": wanted, "start": start, "end": end,
-                      "step_seconds": int(step.total_seconds())}
-            rows = text_ids(tabular.rename(self._rows(sql, values, "series"), params.get("columns")))
+            if "table" in params:
+                select = tables.series_select(params, self._bind("area_ids", wanted),
+                                              self._bind("start", start), self._bind("end", end))
+                rows = self._fetch(select, f"indicator {ind.id!r} binding.table ({params['table']})")
+            else:
+                values = {"indicator": ind.id, "area_ids": wanted, "start": start, "end": end,
+                          "step_seconds": int(step.total_seconds())}
+                rows = self._rows(str(sql), values, "series", f"indicator {ind.id!r} binding.series")
+            rows = self._times(text_ids(tabular.rename(rows, _renames(params))))
             if "area_id" in rows.columns:   # a query that ignores :area_ids still answers only these
                 rows = rows[rows["area_id"].isna() | rows["area_id"].isin(wanted)]
             parts.append(tabular.series_rows(rows, ind.id, start, end, step, source=self.name,
-                                             rejects=self.rejects, how=ind.time_rollup))
+                                             rejects=self.rejects, how=ind.time_rollup,
+                                             extras=tables.extras_of(params.get("columns")),
+                                             many=tables.many_rows(params)))
         return self._seen(_frame(parts, SERIES_COLUMNS, min(end, utcnow()), self.name))
 
     def events(self, since: datetime, until: datetime | None = None) -> Frame[pd.DataFrame]:
@@ -133,7 +168,9 @@ class SqlSource:
             raise BadQuery(self.name, "this datasource has no events_query")
         aware(self.name, since, until)
         until = until or utcnow()
-        rows = text_ids(self._rows(self.events_query, {"since": since, "until": until}, "events_query"))
+        rows = self._rows(self.events_query, {"since": since, "until": until}, "events_query",
+                          "events_query")
+        rows = text_ids(self._times(rows, EVENT_TIMES))
         for column in ("camera_ids", "facility_ids"):
             if column in rows.columns:
                 rows[column] = rows[column].map(_id_list)
@@ -148,13 +185,18 @@ class SqlSource:
                      source=self.name)
 
     def areas(self) -> Frame[pd.DataFrame]:
+        if self.areas_table is not None:   # the platform's own level words, kept as text
+            where = f"areas_table ({self.areas_table['table']})"
+            rows = self._fetch(tables.areas_select(self.areas_table), where)
+            return Frame(tabular.platform_area_rows(rows, source=self.name, rejects=self.rejects),
+                         as_of=utcnow(), source=self.name)
         if not self.areas_query:
-            raise BadQuery(self.name, "this datasource has no areas_query")
-        rows = self._rows(self.areas_query, {}, "areas_query")
+            raise BadQuery(self.name, "this datasource has no areas_query or areas_table")
+        rows = self._rows(self.areas_query, {}, "areas_query", "areas_query")
         missing = [c for c in ("id", "level") if c not in rows.columns]
         if missing:
             raise BadQuery(self.name, f"areas_query gives no column(s) {', '.join(missing)} "
-                                      f"(it gives {', '.join(map(str, rows.columns))})")
+                                      f"(it gives {', '.join(map(str, rows.columns))}): alias them")
         return Frame(area_rows(rows, source=self.name, rejects=self.rejects), as_of=utcnow(),
                      source=self.name)
 
@@ -163,7 +205,7 @@ class SqlSource:
         if not sql:
             have = ", ".join(sorted(self.layers)) or "none"
             raise BadQuery(self.name, f"this datasource has no layer {name!r} (layers: {have})")
-        rows = self._rows(sql, {}, "layers")
+        rows = self._rows(sql, {}, "layers", f"layers.{name}")
         return Frame(self._collection(name, rows), as_of=utcnow(), source=self.name)
 
     def health(self) -> Health:
@@ -178,7 +220,8 @@ class SqlSource:
         mariadb = getattr(self.engine.dialect, "is_mariadb", False)   # known once connected
         details = {"dialect": "mariadb" if mariadb else self.dialect,
                    "url": self.display_url,
-                   "statement_timeout_ms": self.timeout_ms, "pool": self.engine.pool.status(),
+                   "statement_timeout_ms": self.timeout_ms, "timezone": self.timezone,
+                   "pool": self.engine.pool.status(),
                    "rejects": self.rejects.to_json()}
         return Health(self.name, error is None, latency_ms=latency, last_data_at=self._last_data_at,
                       error=error, details=details)
@@ -188,40 +231,51 @@ class SqlSource:
         self.engine.dispose()
 
     # --- internals --------------------------------------------------------------------------
-    def _rows(self, sql: str, values: dict[str, Any], kind: str) -> pd.DataFrame:
+    def _rows(self, sql: str, values: dict[str, Any], kind: str, where: str) -> pd.DataFrame:
         """The rows of a configured query, every value bound; at most MAX_ROWS of them."""
         used = q.parameters(sql)
         missing = sorted(used - set(values))
         if missing:
             given = ", ".join(f":{k}" for k in q.GIVEN[kind]) or "no parameters"
-            raise BadQuery(self.name, f"{kind} query uses :{', :'.join(missing)}, but it is given "
-                                      f"only {given}")
+            raise BadQuery(self.name, f"{where}: the query uses :{', :'.join(missing)}, but it is "
+                                      f"given only {given}")
         statement = sa.text(sql).bindparams(*[self._bind(k, v) for k, v in values.items() if k in used])
+        return self._fetch(statement, where)
+
+    def _fetch(self, statement: sa.Executable, where: str) -> pd.DataFrame:
+        """The rows of ``statement``; a database error names ``where`` in the config."""
         try:
             with self.engine.connect() as conn, q.deadline(conn, self.timeout_ms):
                 result = conn.execute(statement)
                 if not result.returns_rows:
-                    raise BadQuery(self.name, f"{kind} query returned no rows: expected a SELECT")
+                    raise BadQuery(self.name, f"{where}: the query returned no rows: expected a SELECT")
                 columns = [str(c) for c in result.keys()]
                 rows = result.fetchmany(MAX_ROWS + 1)
         except exc.SQLAlchemyError as err:
-            raise q.classify(self.name, err, self.timeout_ms) from err
+            error = q.classify(self.name, err, self.timeout_ms)
+            raise type(error)(self.name, f"{where}: {error.message}") from err
         if len(rows) > MAX_ROWS:
-            raise BadQuery(self.name, f"{kind} query returned over {MAX_ROWS} rows: narrow it")
+            raise BadQuery(self.name, f"{where}: the query returned over {MAX_ROWS} rows: narrow it")
         return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
     def _bind(self, key: str, value: Any) -> sa.BindParameter[Any]:
-        """``value`` as a bound parameter, times in UTC in the form the database compares."""
+        """``value`` as a bound parameter; times in the datasource's zone, in the form the
+        database compares with a column of that zone."""
         if key == "area_ids":
             return sa.bindparam(key, list(value), expanding=True)
         if isinstance(value, datetime):
-            value = value.astimezone(UTC)
+            value = value.astimezone(self.zone)
             if self.dialect == "sqlite":   # SQLite compares times as text: 'YYYY-MM-DD HH:MM:SS'
-                return sa.bindparam(key, value.isoformat(" ", "auto").removesuffix("+00:00"), sa.String)
-            if self.dialect in ("mysql", "mariadb"):   # DATETIME has no zone; the session is UTC
+                return sa.bindparam(key, value.replace(tzinfo=None).isoformat(" ", "auto"), sa.String)
+            if self.dialect in ("mysql", "mariadb"):   # DATETIME has no zone; the session has ours
                 return sa.bindparam(key, value.replace(tzinfo=None), sa.DateTime())
             return sa.bindparam(key, value, sa.DateTime(timezone=True))
         return sa.bindparam(key, value)
+
+    def _times(self, rows: pd.DataFrame, columns: Sequence[str] = ("ts",)) -> pd.DataFrame:
+        """Time columns as aware UTC, zoneless values read in the datasource's zone."""
+        present = {c: tabular.to_utc(rows[c], self.timezone) for c in columns if c in rows.columns}
+        return rows.assign(**present) if present else rows
 
     def _collection(self, name: str, rows: pd.DataFrame) -> dict[str, Any]:
         """A layer query's answer as a FeatureCollection: one GeoJSON document, or rows of
@@ -260,8 +314,14 @@ def _frame(parts: list[pd.DataFrame], columns: list[str], default: datetime,
     parts = [p for p in parts if not p.empty]
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     if parts:
-        data["value"] = data["value"].astype(float)
+        for column in data.columns[len(columns):].tolist() + ["value"]:   # value and the extras
+            data[column] = data[column].astype(float)
     return Frame(data, as_of=tabular.as_of([data], "ts", default), source=source)
+
+
+def _renames(params: Mapping[str, Any]) -> Mapping[str, str] | None:
+    """The rename map of a SQL-text binding; a table binding's SELECT already uses our names."""
+    return None if "table" in params else params.get("columns")
 
 
 def _json(value: Any) -> Any:

@@ -12,16 +12,21 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 
+from . import sql_tables as tables
 from .errors import BadQuery, DataSourceError, StoreUnavailable
 
-OPTIONS = {"url", "url_env", "statement_timeout_ms", "pool_size", "areas_query", "events_query", "layers"}
-BINDING_KEYS = {"latest", "series", "columns"}
+OPTIONS = {"url", "url_env", "statement_timeout_ms", "pool_size", "timezone", "areas_query",
+           "areas_table", "events_query", "layers"}
+BINDING_KEYS = {"latest", "series", "columns", "rows_per_area"}
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 BACKENDS = ("postgresql", "mysql", "mariadb", "sqlite")
 # The parameters each kind of query is given; nothing else is ever bound.
 GIVEN = {
@@ -79,6 +84,15 @@ def check_options(options: Mapping[str, Any]) -> list[str]:
         value = options.get(key, 1)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             problems.append(f"{key}: expected a positive integer, found {value!r}")
+    zone = options.get("timezone", DEFAULT_TIMEZONE)
+    if not zone_ok(zone):
+        problems.append(f"timezone: expected an IANA time zone such as Asia/Shanghai or UTC "
+                        f"(the zone of times stored without one), found {zone!r}")
+    if "areas_table" in options:
+        problems += tables.check_areas_table(options["areas_table"])
+        if "areas_query" in options:
+            problems.append("areas_table: expected either areas_table or areas_query, found both: "
+                            "remove one")
     for key in ("areas_query", "events_query"):
         if key in options:
             problems += [f"{key}: {p}" for p in query_problems(options[key], key)]
@@ -106,12 +120,30 @@ def url_problems(url: Any) -> list[str]:
     return problems
 
 
+def zone_ok(zone: Any) -> bool:
+    """Whether ``zone`` names an IANA time zone this machine knows."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, TypeError, ValueError):
+        return False
+    return True
+
+
 def check_binding(params: Mapping[str, Any]) -> list[str]:
-    """Problems with an indicator's sql binding keys."""
-    problems = [f"binding.{k}: no such key for a sql binding (only {', '.join(sorted(BINDING_KEYS))})"
-                for k in sorted(set(params) - BINDING_KEYS)]
+    """Problems with an indicator's sql binding: a table binding, or SQL texts."""
+    rows = params.get("rows_per_area", "one")
+    problems = [] if rows in tables.ROWS_PER_AREA else [
+        f"binding.rows_per_area: expected one or many, found {rows!r}"]
+    if "table" in params:
+        allowed = tables.TABLE_KEYS | {"latest", "series"}   # both forms: check_table_binding says so
+        return [f"binding.{k}: no such key for a sql table binding "
+                f"(only {', '.join(sorted(tables.TABLE_KEYS))})"
+                for k in sorted(set(params) - allowed)] + problems + tables.check_table_binding(params)
+    problems = [f"binding.{k}: no such key for a sql binding (only {', '.join(sorted(BINDING_KEYS))}; "
+                f"or table with columns)" for k in sorted(set(params) - BINDING_KEYS)] + problems
     if "latest" not in params:
-        problems.append("binding.latest: expected a SQL text giving area_id, ts, value, found nothing")
+        problems.append("binding.latest: expected a SQL text giving area_id, ts, value (or a table "
+                        "binding: table and columns), found nothing")
     for key in ("latest", "series"):
         if key in params:
             problems += [f"binding.{key}: {p}" for p in query_problems(params[key], key)]
@@ -122,8 +154,9 @@ def check_binding(params: Mapping[str, Any]) -> list[str]:
 
 
 # --- engines --------------------------------------------------------------------------------
-def make_engine(url: str, timeout_ms: int, pool_size: int) -> sa.Engine:
-    """A pooled engine whose every connection refuses writes and cuts slow statements."""
+def make_engine(url: str, timeout_ms: int, pool_size: int, timezone: str = "UTC") -> sa.Engine:
+    """A pooled engine whose every connection refuses writes, cuts slow statements and has
+    ``timezone`` as its session zone (so zoneless columns compare in that zone)."""
     parsed = sa.engine.make_url(url)
     backend = parsed.get_backend_name()
     seconds = max(1, math.ceil(timeout_ms / 1000))
@@ -138,11 +171,11 @@ def make_engine(url: str, timeout_ms: int, pool_size: int) -> sa.Engine:
         if backend == "postgresql":
             kwargs["connect_args"] = {"connect_timeout": max(2, seconds)}
             settings = ["SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
-                        f"SET statement_timeout = {int(timeout_ms)}", "SET TIME ZONE 'UTC'"]
+                        f"SET statement_timeout = {int(timeout_ms)}"]
         elif backend in ("mysql", "mariadb"):
             kwargs["connect_args"] = {"connect_timeout": seconds, "read_timeout": seconds + 5,
                                       "write_timeout": seconds + 5}
-            settings = ["SET SESSION TRANSACTION READ ONLY", "SET SESSION time_zone = '+00:00'"]
+            settings = ["SET SESSION TRANSACTION READ ONLY"]
         else:
             raise exc.ArgumentError(f"unsupported database {backend!r} (only {', '.join(BACKENDS)})")
     engine = sa.create_engine(parsed, **kwargs)
@@ -152,7 +185,10 @@ def make_engine(url: str, timeout_ms: int, pool_size: int) -> sa.Engine:
         try:
             for statement in settings:
                 cursor.execute(statement)
+            if backend == "postgresql":
+                cursor.execute("SELECT set_config('TimeZone', %s, false)", (timezone,))
             if backend in ("mysql", "mariadb"):
+                _mysql_zone(cursor, timezone)
                 cursor.execute("SELECT VERSION()")
                 mariadb = "mariadb" in str(cursor.fetchone()[0]).lower()
                 cursor.execute(f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}" if mariadb
@@ -163,6 +199,15 @@ def make_engine(url: str, timeout_ms: int, pool_size: int) -> sa.Engine:
 
     event.listen(engine, "connect", on_connect)
     return engine
+
+
+def _mysql_zone(cursor: Any, timezone: str) -> None:
+    """The session zone by name when the server has its zone tables, else today's offset."""
+    try:
+        cursor.execute("SET SESSION time_zone = %s", (timezone,))
+    except Exception:  # noqa: BLE001 (error 1298: no zone tables loaded; the offset will do)
+        offset = datetime.now(UTC).astimezone(ZoneInfo(timezone)).strftime("%z")
+        cursor.execute("SET SESSION time_zone = %s", (f"{offset[:3]}:{offset[3:]}",))
 
 
 def _read_only_file(url: sa.URL) -> sa.URL:

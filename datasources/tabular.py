@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .base import EVENT_COLUMNS, LATEST_COLUMNS, OPTIONAL_EVENT_COLUMNS, SERIES_COLUMNS
+from .base import AREA_COLUMNS, EVENT_COLUMNS, LATEST_COLUMNS, OPTIONAL_EVENT_COLUMNS, SERIES_COLUMNS
 from .validation import RejectCounter, clean_points, clean_values
 
 
@@ -25,32 +25,104 @@ def rename(data: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFram
 
 
 def latest_rows(data: pd.DataFrame, indicator: str, *, source: str, rejects: RejectCounter,
-                known_areas: Collection[str] | None = None) -> pd.DataFrame:
-    """Clean (area_id, ts, value) rows into the latest shape; newest row per area wins."""
-    rows = clean_values(data, source=source, what=f"latest {indicator}", rejects=rejects,
-                        required=("area_id", "ts", "value"), known_areas=known_areas)
+                known_areas: Collection[str] | None = None, extras: Sequence[str] = (),
+                many: bool = False) -> pd.DataFrame:
+    """Clean (area_id, ts, value, *extras) rows into the latest shape: the newest row per
+    area, or with ``many`` every row at the area's newest time (one per parking lot, say)."""
+    what = f"latest {indicator}"
+    rows = clean_values(data, source=source, what=what, rejects=rejects,
+                        required=("area_id", "ts") if extras else ("area_id", "ts", "value"),
+                        known_areas=known_areas)
+    rows = _numbers(rows, extras, source=source, what=what, rejects=rejects)
+    columns = LATEST_COLUMNS + list(extras)
     if rows.empty:
-        return pd.DataFrame(columns=LATEST_COLUMNS)
-    rows = rows.sort_values("ts").groupby("area_id", as_index=False).last()
-    rows["indicator"] = indicator
-    return rows[LATEST_COLUMNS]
+        return pd.DataFrame(columns=columns)
+    rows = rows.sort_values("ts", kind="stable")
+    if many:
+        rows = rows[rows["ts"] == rows.groupby("area_id")["ts"].transform("max")]
+    else:
+        rows = rows.drop_duplicates("area_id", keep="last")
+    rows = rows.sort_values("area_id", kind="stable").assign(indicator=indicator)
+    return rows[columns].reset_index(drop=True)
 
 
 def series_rows(data: pd.DataFrame, indicator: str, start: datetime, end: datetime,
                 step: timedelta, *, source: str, rejects: RejectCounter,
-                how: str = "mean") -> pd.DataFrame:
-    """Clean (ts, area_id, value) rows bucketed to ``step`` over [start, end)."""
-    rows = clean_values(data, source=source, what=f"series {indicator}", rejects=rejects,
-                        required=("area_id", "ts", "value"))
+                how: str = "mean", extras: Sequence[str] = (), many: bool = False) -> pd.DataFrame:
+    """Clean (ts, area_id, value, *extras) rows bucketed to ``step`` over [start, end).
+
+    Each number is aggregated per (bucket, area) by ``how``; with ``many`` the rows an area
+    has at one time (one per parking lot, say) are summed first, as ``latest`` would be."""
+    what = f"series {indicator}"
+    rows = clean_values(data, source=source, what=what, rejects=rejects,
+                        required=("area_id", "ts") if extras else ("area_id", "ts", "value"))
+    rows = _numbers(rows, extras, source=source, what=what, rejects=rejects)
+    numbers = ["value", *extras]
     if rows.empty:
-        return pd.DataFrame(columns=SERIES_COLUMNS)
+        return pd.DataFrame(columns=SERIES_COLUMNS + list(extras))
     rows = rows[(rows.ts >= pd.Timestamp(start)) & (rows.ts < pd.Timestamp(end))]
+    rows = rows.sort_values("ts", kind="stable")
+    if many:
+        rows = rows.groupby(["ts", "area_id"], as_index=False)[numbers].sum(min_count=1)
     offset = (rows.ts - pd.Timestamp(start)) // pd.Timedelta(step)
     rows = rows.assign(ts=pd.Timestamp(start) + offset * pd.Timedelta(step))
     agg = {"sum": "sum", "max": "max", "min": "min", "latest": "last", "daily_total": "last"}.get(how, "mean")
-    out = rows.groupby(["ts", "area_id"], as_index=False)["value"].agg(agg)
+    grouped = rows.groupby(["ts", "area_id"], as_index=False)[numbers]
+    out = grouped.sum(min_count=1) if agg == "sum" else grouped.agg(agg)
     out["indicator"] = indicator
-    return out[SERIES_COLUMNS]
+    return out[SERIES_COLUMNS + list(extras)]
+
+
+def _numbers(rows: pd.DataFrame, extras: Sequence[str], *, source: str, what: str,
+             rejects: RejectCounter) -> pd.DataFrame:
+    """``value`` and the extra columns as floats; a row is kept while one of them is a
+    number (without extras, clean_values has already required a numeric value)."""
+    if not extras or rows.empty:
+        return rows
+    missing = [c for c in extras if c not in rows.columns]
+    if missing:
+        rejects.add(source, what, f"missing column(s) {', '.join(missing)}", len(rows),
+                    example=list(rows.columns))
+        return rows.iloc[0:0]
+    out = rows.copy()
+    if "value" not in out.columns:
+        out["value"] = float("nan")
+    for column in ["value", *extras]:
+        numeric = pd.to_numeric(out[column], errors="coerce").astype(float)
+        numeric = numeric.where(numeric.abs() != float("inf"))
+        text = numeric.isna() & out[column].notna() & \
+            ~out[column].astype(str).str.strip().str.lower().isin(["nan", "none", "null", ""])
+        rejects.add(source, what, f"{column} is not a number (kept as missing)", int(text.sum()),
+                    example=None if not text.any() else out.loc[text, column].iloc[0])
+        out[column] = numeric
+    empty = out[["value", *extras]].isna().all(axis=1)
+    rejects.add(source, what, f"no number in {', '.join(['value', *extras])}", int(empty.sum()))
+    return out[~empty].reset_index(drop=True)
+
+
+def to_utc(values: pd.Series, zone: str) -> pd.Series:
+    """Times as aware UTC: times without a zone are read in ``zone``, aware ones converted.
+    What is not a time is left as it is, for the row checks to count."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return values.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+    seen = {v: _stamp(v, zone) for v in pd.unique(values) if v is not None}
+    return values.map(lambda v: seen.get(v, v) if v is not None else v).astype(object)
+
+
+def _stamp(value: Any, zone: str) -> Any:
+    if isinstance(value, int | float) or value is pd.NaT:
+        return value
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return value
+    if stamp is pd.NaT:
+        return value
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+    return stamp if stamp is pd.NaT else stamp.tz_convert("UTC")
 
 
 def event_rows(data: pd.DataFrame, *, source: str, rejects: RejectCounter) -> pd.DataFrame:
@@ -81,6 +153,25 @@ def event_rows(data: pd.DataFrame, *, source: str, rejects: RejectCounter) -> pd
             rows[column] = pd.to_datetime(rows[column], errors="coerce", utc=True)
     return (rows[EVENT_COLUMNS + extra].sort_values("reported_at", ascending=False)
             .reset_index(drop=True))
+
+
+def platform_area_rows(data: pd.DataFrame, *, source: str, rejects: RejectCounter) -> pd.DataFrame:
+    """Clean area rows of a platform's own table: an id and a level word (kept as the
+    platform's text; the data service maps it to ours); name_zh defaults to the id."""
+    missing = [c for c in ("id", "level") if c not in data.columns]
+    if missing:
+        rejects.add(source, "area", f"missing column(s) {', '.join(missing)}", len(data) or 1)
+        return pd.DataFrame(columns=AREA_COLUMNS)
+    bad = data["id"].isna() | data["level"].isna()
+    rejects.add(source, "area", "missing id or level", int(bad.sum()))
+    out = data[~bad].copy()
+    out["id"], out["level"] = out["id"].astype(str), out["level"].astype(str)
+    if "name_zh" not in out.columns:
+        out["name_zh"] = out["id"]
+    if "name_en" not in out.columns:
+        out["name_en"] = out["name_zh"]
+    out["parent_id"] = [None if pd.isna(v) else str(v) for v in out.get("parent_id", [None] * len(out))]
+    return out[AREA_COLUMNS + [c for c in out.columns if c not in AREA_COLUMNS]].reset_index(drop=True)
 
 
 def within(events: pd.DataFrame, since: datetime, until: datetime) -> pd.DataFrame:

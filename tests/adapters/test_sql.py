@@ -59,7 +59,8 @@ class Db:
             else ts.strftime("%Y-%m-%d %H:%M:%S")
 
     def source(self, **options: Any) -> SqlSource:
-        self.sources.append(SqlSource("warehouse", url=self.url, **options))
+        """An adapter on this backend; these tables hold UTC times, so its zone is UTC."""
+        self.sources.append(SqlSource("warehouse", url=self.url, **{"timezone": "UTC", **options}))
         return self.sources[-1]
 
     def count(self, table: str) -> int:
@@ -256,8 +257,8 @@ def test_config_checks_name_each_problem(monkeypatch: pytest.MonkeyPatch) -> Non
                                         "statement_timeout_ms": 0, "events_query": "SELECT :drop",
                                         "layers": {"roads": 7}})
     assert problems == [
-        "dsn: no such option of a sql datasource (only areas_query, events_query, layers, pool_size, "
-        "statement_timeout_ms, url, url_env)",
+        "dsn: no such option of a sql datasource (only areas_query, areas_table, events_query, layers, "
+        "pool_size, statement_timeout_ms, timezone, url, url_env)",
         "statement_timeout_ms: expected a positive integer, found 0",
         "pool_size: expected a positive integer, found '5'",
         "events_query: expected only the parameters :since, :until, found :drop",
@@ -274,5 +275,6 @@ def test_config_checks_name_each_problem(monkeypatch: pytest.MonkeyPatch) -> Non
     assert SqlSource.check_binding(ind(series="SELECT * FROM t WHERE ts > :at::timestamptz")) == [
         "binding.series: expected CAST(:at AS type), found :at:: (a '::' cast hides the parameter)"]
     assert SqlSource.check_binding(ind(latest=None, extra="x")) == [
-        "binding.extra: no such key for a sql binding (only columns, latest, series)",
+        "binding.extra: no such key for a sql binding (only columns, latest, rows_per_area, series; "
+        "or table with columns)",
         "binding.latest: expected a SQL text, found None"]
