@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .catalogue import Indicator
+from .numbers import round_half_up
 
 Status = Literal["good", "warn", "alarm", "unknown"]
 STATUS_COLOURS: dict[str, str] = {
@@ -78,7 +79,7 @@ def composite(indicators: Iterable[Indicator], values: Mapping[str, float | None
         parts[ind.id] = s
         total += s * ind.weight
         weight += ind.weight
-    return Composite(round(total / weight, 1) if weight else None, parts, tuple(missing))
+    return Composite(round_half_up(total / weight, 1) if weight else None, parts, tuple(missing))
 
 
 def index_status(value: float | None, good_from: float, warn_from: float) -> Status:
