@@ -10,6 +10,8 @@ from typing import Any
 
 from dash import dcc, html
 
+from citybrain.numbers import format_number
+
 SORT_TYPE = "ck-sort"
 ARROW_TYPE = "ck-sort-arrow"
 
@@ -56,6 +58,7 @@ def bullet(view: BulletView) -> html.Div:
 
 
 def _pct(fraction: float) -> str:
+    """A CSS position or width, not a number a reader sees."""
     return f"{max(0.0, min(1.0, fraction)) * 100:.2f}%"
 
 
@@ -99,7 +102,7 @@ def ranking_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -
             elif col.key == "score":
                 score = row.get("score")
                 cells.append(html.Td(html.Div([
-                    html.Span("—" if score is None else f"{score:.1f}", className="ck-score",
+                    html.Span(format_number(score, 1), className="ck-score",
                               style={"color": row["colour"]}),
                     html.Div(html.Div(className="ck-score-fill",
                                       style={"width": f"{max(0.0, min(100.0, score or 0.0)):.1f}%",
@@ -108,7 +111,7 @@ def ranking_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -
             else:
                 value = (row.get("values") or {}).get(col.key)
                 colour = (row.get("colours") or {}).get(col.key)
-                cells.append(html.Td("—" if value is None else f"{value:,.{col.decimals}f}",
+                cells.append(html.Td(format_number(value, col.decimals),
                                      className="ck-col-num ck-value", style={"color": colour} if colour else None))
         out.append(html.Tr(cells, className="ck-row", **{"data-area": row["id"]}))
     return out
@@ -163,7 +166,8 @@ def trend_figure(times: Sequence[datetime], values: Sequence[float | None], *, g
                   "line": {"color": "#3ec5ff", "width": 3, "shape": "spline"},
                   "marker": {"size": 5, "color": "#3ec5ff"}, "fill": "tozeroy",
                   "fillcolor": "rgba(62,197,255,0.10)", "connectgaps": False,
-                  "hovertemplate": "%{x|%m-%d %H:%M}<br>%{y:.1f}<extra></extra>"}],
+                  "text": [format_number(v, 1) for v in values],
+                  "hovertemplate": "%{x|%m-%d %H:%M}<br>%{text}<extra></extra>"}],
         "layout": {"margin": {"l": 36, "r": 12, "t": 8, "b": 28}, "showlegend": False,
                    "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
                    "font": {"color": "#7f96b2", "size": 12}, "shapes": lines, "hovermode": "x",

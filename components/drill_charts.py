@@ -12,6 +12,8 @@ from typing import Any
 
 from dash import dcc, html
 
+from citybrain.numbers import format_number
+
 AXIS = {"gridcolor": "rgba(143,163,191,0.15)", "zerolinecolor": "rgba(143,163,191,0.25)",
         "color": "#8FA3BF", "automargin": True}
 SELECTED_LINE = {"color": "#FFFFFF", "width": 2}
@@ -39,6 +41,7 @@ def bar_figure(bars: Sequence[Bar], *, unit: str, decimals: int, target: float |
     """A dark bar chart; ``compare`` draws a second series as a line (same hour last week…)."""
     labels = [b.label for b in bars]
     values = [b.value for b in bars]
+    shown = [format_number(v, decimals) for v in values]
     main = {"type": "bar", "name": name, "x": values if horizontal else labels,
             "y": labels if horizontal else values, "orientation": "h" if horizontal else "v",
             "customdata": [b.key for b in bars],
@@ -46,15 +49,15 @@ def bar_figure(bars: Sequence[Bar], *, unit: str, decimals: int, target: float |
                        "line": {"color": ["#FFFFFF" if b.selected else "rgba(0,0,0,0)" for b in bars],
                                 "width": [2 if b.selected else 0 for b in bars]}},
             # value labels only while they fit; a day of hours shows them on hover
-            "text": [None if v is None or len(bars) > 16 else f"{v:,.{decimals}f}" for v in values],
-            "textposition": "outside", "cliponaxis": False,
-            "hovertemplate": f"%{{{'y' if horizontal else 'x'}}}: %{{{'x' if horizontal else 'y'}:,.{decimals}f}} "
-                             f"{unit}<extra></extra>"}
+            "text": [None if v is None or len(bars) > 16 else s for v, s in zip(values, shown, strict=True)],
+            "textposition": "outside", "cliponaxis": False, "hovertext": shown,
+            "hovertemplate": f"%{{{'y' if horizontal else 'x'}}}: %{{hovertext}} {unit}<extra></extra>"}
     data: list[dict[str, Any]] = [main]
     if compare is not None:
         data.append({"type": "scatter", "mode": "lines+markers", "name": compare_name,
                      "x": labels, "y": list(compare), "line": {"color": "#8FA3BF", "dash": "dot"},
-                     "hovertemplate": f"%{{x}}: %{{y:,.{decimals}f}} {unit}<extra>{compare_name}</extra>"})
+                     "text": [format_number(v, decimals) for v in compare],
+                     "hovertemplate": f"%{{x}}: %{{text}} {unit}<extra>{compare_name}</extra>"})
     shapes = []
     if target is not None and not horizontal:
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,

@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from citybrain.i18n import t
+from citybrain.numbers import format_number
 from components.drill_charts import AXIS, graph_config
 
 PALETTE = ("#3EC5FF", "#FFB547", "#3DDC97", "#FF6B8A", "#B58CFF")
@@ -95,11 +96,11 @@ def line_figure(lines: Sequence[Line], *, unit: str, decimals: int, grain: str) 
         marker = len(line.x) <= 62
         data.append({
             "type": "scatter", "mode": "lines+markers" if marker else "lines", "name": line.name,
-            "x": line.x, "y": line.y, "customdata": line.labels,
+            "x": line.x, "y": line.y, "customdata": line.labels, "text": [format_number(v, decimals) for v in line.y],
             "line": {"color": line.colour, "width": 1.6 if line.dashed else 2.4,
                      "dash": "dash" if line.dashed else "solid"},
             "marker": {"size": 5 if marker else 0}, "opacity": 0.75 if line.dashed else 1.0,
-            "hovertemplate": f"%{{customdata}}: %{{y:,.{decimals}f}} {unit}<extra>{line.name}</extra>",
+            "hovertemplate": f"%{{customdata}}: %{{text}} {unit}<extra>{line.name}</extra>",
         })
     layout = {
         "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
@@ -125,7 +126,8 @@ def chart(graph_id: str, figure: dict[str, Any], filename: str) -> dcc.Graph:
 
 def summary_grid(grid_id: str, rows: list[dict[str, Any]], *, lang: str, value_header: str,
                  compared: bool, filename: str, decimals: int, note: str = "") -> html.Div:
-    """Per area: the value over the range, the compared period's and the change, with CSV export."""
+    """Per area: the value over the range, the compared period's and the change, with CSV export.
+    The rows come rounded half up to ``decimals`` (the change to 1), so ``toFixed`` only pads them."""
     number = {"type": "numericColumn", "filter": "agNumberColumnFilter",
               "valueFormatter": {"function": f"params.value == null ? '—' : params.value.toFixed({decimals})"}}
     defs: list[dict[str, Any]] = [

@@ -10,6 +10,7 @@ from typing import Any
 from dash import dcc, html
 
 from citybrain.i18n import t
+from citybrain.numbers import format_number
 
 from .panels import status_dot
 
@@ -22,8 +23,8 @@ KIND_ICONS = {"police_110": "警", "fire_119": "火", "medical_120": "医", "hot
 def index_ring(value: float | None, colour: str, status_text: str, note: str) -> html.Div:
     """The composite index as a big number inside a ring filled to ``value`` %."""
     pct = 0.0 if value is None else max(0.0, min(100.0, value))
-    ring = {"background": f"conic-gradient({colour} {pct * 3.6:.1f}deg, #16263a 0deg)"}
-    shown = "—" if value is None else f"{value:.1f}"
+    ring = {"background": f"conic-gradient({colour} {pct * 3.6:.1f}deg, #16263a 0deg)"}   # CSS, not shown
+    shown = format_number(value, 1)
     return html.Div([
         html.Div(html.Div([
             html.Div(shown, id="hb-index-value", className="index-value", style={"color": colour}),
@@ -50,7 +51,7 @@ def domain_scores(rows: Sequence[DomainScore]) -> html.Div:
     items = []
     for row in rows:
         width = 0 if row.score is None else max(0, min(100, row.score))
-        shown = "—" if row.score is None else f"{row.score:.0f}"
+        shown = format_number(row.score, 0)
         items.append(html.Div([
             html.Span(row.name, className="dscore-name"),
             html.Div(html.Div(className="dscore-fill",
@@ -140,7 +141,7 @@ def kpi_strip(tiles: Sequence[Tile]) -> html.Div:
     """A row of headline indicator tiles with status colour and target."""
     items = []
     for tile in tiles:
-        shown = "—" if tile.value is None else f"{tile.value:,.{tile.decimals}f}"
+        shown = format_number(tile.value, tile.decimals)
         body = [html.Div([status_dot(tile.colour), tile.name], className="tile-name"),
                 html.Div([html.Span(shown, className="tile-value", style={"color": tile.colour}),
                           html.Span(tile.unit, className="tile-unit")]),
@@ -171,7 +172,7 @@ def pulse_rows(labels: Sequence[Any], figures: Sequence[Any], domains: Sequence[
 def indicator_tile(name: str, value: float | None, unit: str, decimals: int, colour: str,
                    note: str) -> html.Div:
     """One indicator, big: for a wall region of its own."""
-    shown = "—" if value is None else f"{value:,.{decimals}f}"
+    shown = format_number(value, decimals)
     return html.Div([
         html.Div([status_dot(colour), name], className="big-name"),
         html.Div([html.Span(shown, className="big-value", style={"color": colour}),

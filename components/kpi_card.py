@@ -11,16 +11,10 @@ from dash import dcc, html
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
 from citybrain.kpi import Kpi
+from citybrain.numbers import format_number, format_percent
 
 UP, DOWN = "▲", "▼"
 GOOD_COLOUR, BAD_COLOUR, FLAT_COLOUR = "#3DDC97", "#FF6B6B", "#8FA3BF"
-
-
-def fmt(value: float | None, decimals: int) -> str:
-    """A number as the card shows it; '—' when missing."""
-    if value is None:
-        return "—"
-    return f"{value:,.{decimals}f}"
 
 
 def change_chip(kpi: Kpi, before: float | None, label: str) -> html.Span:
@@ -31,7 +25,7 @@ def change_chip(kpi: Kpi, before: float | None, label: str) -> html.Span:
     better = (change < 0) if kpi.indicator.better == "lower" else (change > 0)
     colour = FLAT_COLOUR if abs(change) < 0.0005 else GOOD_COLOUR if better else BAD_COLOUR
     arrow = UP if change > 0 else DOWN if change < 0 else "="
-    return html.Span(f"{label} {arrow}{abs(change) * 100:.1f}%", className="kpi-change",
+    return html.Span(f"{label} {arrow}{format_percent(abs(change) * 100, 1)}", className="kpi-change",
                      style={"color": colour})
 
 
@@ -78,12 +72,12 @@ def kpi_card(kpi: Kpi, lang: str, href: str, tz: Any, names: dict[str, str] | No
     """The card; clicking its face opens the drill-down for its indicator at ``href``."""
     ind = kpi.indicator
     target = ("" if ind.target is None or not kpi.thresholds_apply
-              else f"{t('target', lang)} {fmt(ind.target, ind.decimals)}")
+              else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}")
     face = dcc.Link([
         html.Div([html.Span(ind.name(lang), className="kpi-name"),
                   html.Span(t("stale", lang), className="badge badge-stale kpi-stale",
                             title=kpi.error or "") if kpi.stale else None], className="kpi-head"),
-        html.Div([html.Span(fmt(kpi.value, ind.decimals), className="kpi-value",
+        html.Div([html.Span(format_number(kpi.value, ind.decimals), className="kpi-value",
                             style={"color": kpi.colour}),
                   html.Span(ind.unit_in(lang), className="kpi-unit")], className="kpi-number"),
         html.Div([html.Span(target, className="kpi-target"),

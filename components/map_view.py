@@ -8,6 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from citybrain.i18n import t
+from citybrain.numbers import format_number
 
 from .panels import status_dot
 
@@ -50,10 +51,10 @@ def event_panel(event: dict[str, Any], cameras: Sequence[Any], facilities: Seque
              for n, s in enumerate(LIFECYCLE)]
     when = event["reported_at"].astimezone(tz).strftime("%m-%d %H:%M")
     cams = [html.Li([html.Span(c.id, className="link-id"),
-                     html.Span(f"{c.distance_m:,.0f} m", className="link-dist")],
+                     html.Span(f"{format_number(c.distance_m, 0)} m", className="link-dist")],
                     className="link-row camera-row") for c in cameras]
     facs = [html.Li([html.Span(f"{f.id} · {f.properties.get('kind', '')}", className="link-id"),
-                     html.Span(f"{f.distance_m:,.0f} m", className="link-dist")], className="link-row")
+                     html.Span(f"{format_number(f.distance_m, 0)} m", className="link-dist")], className="link-row")
             for f in facilities]
     video = (html.Div([html.Img(src=video_url, className="video-still", alt=cameras[0].id),
                        html.Div(cameras[0].id, className="video-caption")], className="video-tile")

@@ -23,6 +23,7 @@ from citybrain.areas import Area
 from citybrain.catalogue import Indicator
 from citybrain.drill import drill_href
 from citybrain.kpi import thresholds_apply
+from citybrain.numbers import format_number
 from citybrain.scoring import STATUS_COLOURS, composite, index_status, score, status
 
 DEADLINE_MINUTES: dict[str, int] = {
@@ -189,7 +190,7 @@ def indicators_in_alarm(indicators: Sequence[Indicator], by_area: Mapping[str, M
             s = score(ind, value)
             out.append(Attention(
                 "indicator", f"{ind.id}@{area_id}", ind.name(lang), names.get(area_id, area_id),
-                {"value": _fmt(value, ind.decimals), "alarm": _fmt(ind.alarm, ind.decimals),
+                {"value": format_number(value, ind.decimals), "alarm": format_number(ind.alarm, ind.decimals),
                  "unit": ind.unit_in(lang)},
                 drill_href(ind, area=area_id, lang=lang),
                 1000.0 + (100.0 - (s or 0.0)) + (50.0 if area_id == "city" else 0.0)))
@@ -222,10 +223,6 @@ def event_items(late: pd.DataFrame, names: Mapping[str, str], lang: str, map_hre
                        "kind": str(row["kind"]), "status": str(row["status"])},
                       map_href, float(row["overdue_min"]) / float(row["deadline_min"]))
             for row in late.to_dict("records")]
-
-
-def _fmt(value: float | None, decimals: int) -> str:
-    return "—" if value is None else f"{value:,.{decimals}f}"
 
 
 # ---- city index trend ---------------------------------------------------------------------

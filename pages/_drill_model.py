@@ -15,6 +15,7 @@ import pandas as pd
 from citybrain.areas import Area, AreaTree
 from citybrain.drill import DrillState
 from citybrain.kpi import thresholds_apply
+from citybrain.numbers import round_half_up
 from citybrain.period_values import PeriodValues, period_values
 from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS
@@ -68,7 +69,8 @@ def _rows(state: DrillState, tree: AreaTree, values: PeriodValues, lang: str) ->
     table["area"] = table.area_id.map(names)
     table["level"] = table.area_id.map(lambda a: tree.get(a).level)
     table["period"] = table.bucket.map(labels)
-    table["value"] = table.value.round(state.indicator.decimals + 1)
+    decimals = state.indicator.decimals   # the grid and its exports show what the cards show
+    table["value"] = table.value.map(lambda v: round_half_up(v, decimals)).astype(float)
     table["unit"] = state.indicator.unit_in(lang)
     return table[GRID_COLUMNS].reset_index(drop=True)
 

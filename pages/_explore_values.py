@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from citybrain.catalogue import Indicator
+from citybrain.numbers import round_half_up
 from citybrain.period_values import SeriesReader, period_values
 from citybrain.timegrain import Period
 from datasources.base import SERIES_COLUMNS, Frame
@@ -123,9 +124,9 @@ def summary_rows(ex: Exploration, lang: str) -> list[dict[str, Any]]:
         trend = "" if change is None or abs(change) < 0.05 else (
             "better" if (change > 0) == (ind.better == "higher") else "worse")
         places = summary_places(ind)
-        rows.append({"area": area.name(lang), "area_id": area.id, "value": _rounded(now_value, places),
-                     "previous": _rounded(before, places),
-                     "change": None if change is None else round(change, 1),
+        rows.append({"area": area.name(lang), "area_id": area.id, "value": round_half_up(now_value, places),
+                     "previous": round_half_up(before, places),
+                     "change": round_half_up(change, 1),
                      "unit": ind.unit_in(lang), "trend": trend})
     return rows
 
@@ -133,7 +134,3 @@ def summary_rows(ex: Exploration, lang: str) -> list[dict[str, Any]]:
 def summary_places(ind: Indicator) -> int:
     """Decimals of the summary: counts and totals as the indicator has them, means one more."""
     return ind.decimals + (0 if ind.time_rollup in ("sum", "daily_total") else SUMMARY_DECIMALS)
-
-
-def _rounded(value: float | None, places: int) -> float | None:
-    return None if value is None else round(value, places)

@@ -16,6 +16,7 @@ from citybrain import runtime
 from citybrain.catalogue import DOMAINS
 from citybrain.drill import drill_href
 from citybrain.i18n import t
+from citybrain.numbers import format_number
 from components.heartbeat import (
     DomainScore,
     Tile,
@@ -58,7 +59,8 @@ def render(lang: str, *, initial: bool) -> dict[str, Any]:
         out["tiles"] = kpi_strip([
             Tile(i.name(lang), snap.values.get(i.id), i.unit_in(lang), i.decimals,
                  model.indicator_colour(i, snap.values.get(i.id)),
-                 "" if i.target is None else f"{t('target', lang)} {i.target:g}", drill_href(i, lang=lang))
+                 "" if i.target is None else f"{t('target', lang)} {format_number(i.target, i.decimals)}",
+                 drill_href(i, lang=lang))
             for i in cat if i.headline])
     out["labels"], out["figures"] = _pulses(cockpit, lang, now, snap, pulse, initial)
     try:
@@ -96,7 +98,7 @@ def _pulses(cockpit: runtime.Cockpit, lang: str, now: Any, snap: model.Snapshot 
         score = p.scores[d][-1]
         colour = model.domain_colour(score, cockpit)
         labels.append([html.Span(t(f"domain_{d}", lang), className="pulse-name"),
-                       html.Span("—" if score is None else f"{score:.0f}", className="pulse-value",
+                       html.Span(format_number(score, 0), className="pulse-value",
                                  style={"color": colour})])
         line = model.DOMAIN_COLOURS[d]
         low, high = pulse_range(p.scores[d])

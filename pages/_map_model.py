@@ -14,6 +14,7 @@ import pandas as pd
 
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
+from citybrain.numbers import format_number
 from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, status
 from citybrain.spatial import Nearby, nearby
@@ -46,9 +47,9 @@ def choropleth(cockpit: Cockpit, ind: Indicator, level: str, lang: str
         colours = {a: STATUS_COLOURS[status(ind, v)] for a, v in values.items()}
         op = "<" if ind.better == "lower" else ">"
         back = ">" if op == "<" else "<"
-        items = [(STATUS_COLOURS["good"], f"{t('band_good', lang)} {op} {ind.warn:g}"),
+        items = [(STATUS_COLOURS["good"], f"{t('band_good', lang)} {op} {format_number(ind.warn, ind.decimals)}"),
                  (STATUS_COLOURS["warn"], t("band_warn", lang)),
-                 (STATUS_COLOURS["alarm"], f"{t('band_alarm', lang)} {back}= {ind.alarm:g}"
+                 (STATUS_COLOURS["alarm"], f"{t('band_alarm', lang)} {back}= {format_number(ind.alarm, ind.decimals)}"
                   if ind.alarm is not None else t("band_alarm", lang))]
         return colours, Legend(title, items), frame
     finite = values[np.isfinite(values)]
@@ -57,7 +58,7 @@ def choropleth(cockpit: Cockpit, ind: Indicator, level: str, lang: str
     edges = np.unique(np.quantile(finite, np.linspace(0, 1, len(SEQUENTIAL) + 1)))
     bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(SEQUENTIAL) - 1)
     colours = {a: SEQUENTIAL[b] for a, b in zip(values.index, bins, strict=True)}
-    items = [(SEQUENTIAL[n], f"{edges[n]:,.{ind.decimals}f} – {edges[n + 1]:,.{ind.decimals}f}")
+    items = [(SEQUENTIAL[n], f"{format_number(edges[n], ind.decimals)} – {format_number(edges[n + 1], ind.decimals)}")
              for n in range(len(edges) - 1)]
     return colours, Legend(title, items), frame
 

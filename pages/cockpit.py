@@ -20,6 +20,7 @@ from citybrain.catalogue import Indicator
 from citybrain.drill import drill_href, query
 from citybrain.i18n import t, valid_lang
 from citybrain.memo import TtlMemo
+from citybrain.numbers import format_number
 from citybrain.scoring import STATUS_COLOURS, composite, index_status
 from components.cockpit import (
     ARROW_TYPE,
@@ -35,7 +36,6 @@ from components.cockpit import (
     trend_figure,
 )
 from components.heartbeat import KIND_ICONS
-from components.kpi_card import fmt
 from components.panels import error_state, live_badge, panel
 from components.shell import nav_href
 from pages import _cockpit_model as model
@@ -207,11 +207,11 @@ def render(lang: str) -> dict[str, Any]:
 
 def _bullet_view(ind: Indicator, value: float | None, lang: str, as_of: str) -> BulletView:
     g = model.gauge(ind, value)
-    target = "" if ind.target is None else f"{t('target', lang)} {fmt(ind.target, ind.decimals)}"
+    target = "" if ind.target is None else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}"
     note = " · ".join(x for x in (ind.definition(lang), ind.owner, ind.binding.source,
                                   f"{t('as_of', lang)} {as_of}") if x)
     status_text = t(f"band_{g.status}", lang) if g.status != "unknown" else t("status_unknown", lang)
-    return BulletView(ind.id, ind.name(lang), fmt(value, ind.decimals), ind.unit_in(lang), target, g.status,
+    return BulletView(ind.id, ind.name(lang), format_number(value, ind.decimals), ind.unit_in(lang), target, g.status,
                       status_text, g.colour, g.bands, g.value_at, g.target_at, drill_href(ind, lang=lang), note)
 
 
@@ -285,7 +285,7 @@ def _trend(lang: str, indicators: list[Indicator], series: Any, error: str | Non
     band = index_status(index_now, hb.good_from, hb.warn_from)
     note = html.Div([
         html.Span(t("ck_now", lang), className="ck-trend-label"),
-        html.Span("—" if index_now is None else f"{index_now:.1f}", className="ck-trend-value",
+        html.Span(format_number(index_now, 1), className="ck-trend-value",
                   style={"color": STATUS_COLOURS[band]}, id="ck-index-now"),
         html.Span(t(f"status_{band}", lang), className="ck-trend-status", style={"color": STATUS_COLOURS[band]}),
     ], className="ck-trend-head")

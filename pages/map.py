@@ -18,6 +18,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 from citybrain import runtime
 from citybrain.drill import drill_href
 from citybrain.i18n import t, valid_lang
+from citybrain.numbers import format_number
 from components.heartbeat import SEVERITY_COLOURS
 from components.map_view import area_panel, event_panel, legend
 from components.panels import error_state, live_badge
@@ -261,7 +262,7 @@ def on_area_click(feature: dict[str, Any] | None, lang: str, level: str, indicat
         row, facts = model.area_facts(cockpit, str(feature["id"]))
     except KeyError as exc:
         return error_state(lang, str(exc))
-    shown = [(ind.name(lang), "—" if v is None else f"{v:,.{ind.decimals}f}", ind.unit_in(lang),
+    shown = [(ind.name(lang), format_number(v, ind.decimals), ind.unit_in(lang),
               hb.indicator_colour(ind, v)) for ind, v in facts]
     nxt = model.NEXT_LEVEL.get(row.level) if row.level != "grid" else None
     name = row.name_en if lang == "en" else row.name_zh

@@ -15,6 +15,7 @@ from citybrain import runtime
 from citybrain.areas import AreaTree
 from citybrain.drill import DrillState
 from citybrain.i18n import t
+from citybrain.numbers import format_number
 from citybrain.period_values import period_values
 from citybrain.timegrain import today
 from components.drill_charts import Bar, bar_figure, drill_graph
@@ -81,17 +82,13 @@ def _incident_times(state: DrillState, tree: AreaTree, now: datetime) -> Any:
     events = cockpit.data.events(day.start.astimezone(now.tzinfo)).data
     times = dm.response_times(events, "traffic_accident", day.start, tree.descendants(state.area))
     lang = state.lang
-
-    def fmt(v: float | None) -> str:
-        return "—" if v is None else f"{v:.1f}"
-
     return html.Div([
         html.Div([html.Div(str(times.count), className="big-number"),
                   html.Div(t("cases", lang), className="big-label")], className="big-stat"),
-        html.Div([html.Div(fmt(times.mean_response_min), className="big-number"),
+        html.Div([html.Div(format_number(times.mean_response_min, 1), className="big-number"),
                   html.Div(f"{t('mean_response', lang)} ({t('minutes', lang)})", className="big-label")],
                  className="big-stat", id="traffic-mean-response"),
-        html.Div([html.Div(fmt(times.mean_handling_min), className="big-number"),
+        html.Div([html.Div(format_number(times.mean_handling_min, 1), className="big-number"),
                   html.Div(f"{t('mean_handling', lang)} ({t('minutes', lang)})", className="big-label")],
                  className="big-stat", id="traffic-mean-handling"),
     ], className="big-stats")

@@ -24,6 +24,7 @@ from citybrain import runtime
 from citybrain.catalogue import DOMAINS
 from citybrain.i18n import t, valid_lang
 from citybrain.memo import TtlMemo
+from citybrain.numbers import format_number
 from components.heartbeat import indicator_tile, pulse_rows
 from components.panels import error_state, live_badge
 from components.ticker import TickAIO, beat_number
@@ -161,6 +162,6 @@ def _indicator(indicator_id: str, lang: str) -> tuple[Any, model.Freshness]:
     frame = cockpit.data.latest([ind.id], "city")
     fresh.add(frame)
     value = model.city_values(frame.data).get(ind.id)
-    note = "" if ind.target is None else f"{t('target', lang)} {ind.target:g}"
+    note = "" if ind.target is None else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}"
     return indicator_tile(ind.name(lang), value, ind.unit_in(lang), ind.decimals,
                           model.indicator_colour(ind, value), note), fresh
