@@ -336,6 +336,8 @@ def _keys(props: dict[str, Any]) -> str:
 
 def _describe(value: Any) -> str:
     if isinstance(value, dict):
+        if not value:
+            return "an empty object"
         if "type" in value:
             return f"an object of type {value['type']!r}"
         return f"an object with the keys {', '.join(sorted(map(str, value))[:10]) or '(none)'}"

@@ -164,3 +164,47 @@ def test_paths_outside_root_are_refused(root: Path, tmp_path_factory: pytest.Tem
     assert "events.file: expected a path inside root, found '../e.csv'" in problems
     assert "layers.roads: expected a path inside root, found '../roads.geojson'" in problems
     assert any(p.startswith("colour: no such key") for p in problems)
+
+
+def test_a_layer_of_bare_geometries_takes_its_ids_and_names_from_the_named_properties(root: Path) -> None:
+    ring = [[[115, 27], [115.1, 27], [115.1, 27.1], [115, 27]]]
+    (root / "districts.json").write_text(json.dumps([
+        {"type": "Polygon", "coordinates": ring, "properties": {"adcode": 360802, "name": "吉州区"}},
+        {"type": "Polygon", "coordinates": ring, "properties": {"adcode": 360802.0, "name": "重复"}},
+        {"type": "Polygon", "coordinates": None, "properties": {"adcode": 360803, "name": "青原区"}}]),
+        encoding="utf-8")
+    spec = {"file": "districts.json", "id_property": "adcode", "name_property": "name"}
+    drop = source(root, layers={"districts": spec, "roads": "districts.json"})
+    layer = drop.layer("districts").data
+    assert [(f["id"], f["properties"]["name_zh"]) for f in layer["features"]] == [("360802", "吉州区")]
+    assert layer["counts"] == {"read": 3, "kept": 1, "id_property": "adcode", "ids_by_position": 0,
+                               "dropped": {"duplicate id": 1, "malformed or empty coordinates": 1}}
+    drop.layer("districts")
+    assert drop.health().details["rejects"]["layer districts"] == {
+        "duplicate id": 1, "malformed or empty coordinates": 1}, "an unchanged file is counted once"
+    assert drop.health().ok
+
+
+def test_a_layer_with_every_feature_dropped_fails_health_naming_the_key_path(root: Path) -> None:
+    (root / "districts.json").write_text(json.dumps(
+        {"type": "MultiPolygon", "coordinates": [[[[115, 27], [115.1, 27], [115, 27.1], [115, 27]]]]}))
+    drop = source(root, layers={"districts": {"file": "districts.json", "id_property": "adcode"}})
+    for _ in range(2):
+        with pytest.raises(BadQuery, match=r"^drop: datasources.drop.layers.districts \(districts.json\): all 1 "
+                                           r"features were dropped \(1 missing id\); id_property 'adcode'"):
+            drop.layer("districts")
+    health = drop.health()
+    assert not health.ok and "datasources.drop.layers.districts" in health.error
+    assert health.details["rejects"] == {"layer districts": {"missing id": 1}}
+
+
+def test_layer_options_are_checked(root: Path) -> None:
+    problems = FileSource.check_options({"root": str(root), "layers": {
+        "a": {"file": "a.geojson", "id_property": 3, "colour": "red"},
+        "b": {"id_property": "adcode"}, "c": ["a.geojson"], "d": {"file": "d.json", "name_property": ""}}})
+    assert problems == [
+        "layers.a.colour: no such key of a file layer (expected one of file, id_property, name_property)",
+        "layers.a.id_property: expected the name of a feature property (e.g. adcode), found 3",
+        "layers.b.file: expected a .geojson, .json file, found None",
+        "layers.c: expected a file name or {file:, id_property:, name_property:}, found ['a.geojson']",
+        "layers.d.name_property: expected the name of a feature property (e.g. adcode), found ''"]
