@@ -95,11 +95,11 @@ def read_layer(doc: Any, *, source: str, layer: str, key_path: str, origin: str 
     by_position = 0
     for n, feature in enumerate(raw):
         reason, example = _problem(feature)
-        fid = None
+        fid, positional = None, False
         if feature is not None and reason is None:
             fid = _feature_id(feature, id_property)
             if fid is None and id_property is None:
-                fid, by_position = f"{layer}-{n}", by_position + 1
+                fid, positional = f"{layer}-{n}", True
             if fid is None:
                 reason, example = MISSING_ID, _keys(feature["properties"])
             elif fid in seen:
@@ -107,9 +107,11 @@ def read_layer(doc: Any, *, source: str, layer: str, key_path: str, origin: str 
         if feature is None or fid is None or reason is not None:
             reason = reason or NOT_A_FEATURE
             drops[reason] += 1
-            examples.setdefault(reason, str(example))
+            if example is not None:
+                examples.setdefault(reason, str(example))
             continue
         seen.add(fid)
+        by_position += positional
         features.append(_shaped(feature, fid, name_property))
     result = LayerRead({"type": "FeatureCollection", "features": features}, read=len(raw),
                        dropped=dict(drops), id_property=id_property, by_position=by_position,
