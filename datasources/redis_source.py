@@ -8,44 +8,67 @@ Datasource options::
       url_env: REDIS_URL            # wins when set; else the default below
       url: redis://127.0.0.1:6379/0
       socket_timeout: 2
+      timezone: Asia/Shanghai       # for times the platform writes without a zone
       events: {stream: "cityos:events", count: 5000}
       areas: {key: "cityos:areas"}            # a JSON list of area rows
       layers: {roads: "cityos:geo:roads"}     # keys holding GeoJSON text
 
-Indicator binding (``{indicator}`` and ``{level}`` fill the key template)::
+Indicator binding: ``{indicator}`` and ``{level}`` fill the key template; the time of a
+value comes from ``ts_field`` inside it, else the hash field ``ts_hash_field``, else the
+key ``ts_key``, else the time of reading (said in ``Frame.data.attrs["stamped_at_read"]``
+and in ``health()``). Times without a zone are read in the datasource's ``timezone``
+(IANA name, default Asia/Shanghai)::
 
+    # one hash per indicator and level, one field per area
     binding: {source: platform, key: "cityos:idx:{indicator}:{level}", type: hash,
-              value_field: v, ts_field: t}
+              value_field: v, ts_field: t}            # or ts_hash_field / ts_key
+    # one string key per area
+    binding: {source: platform, key: "cityos:{indicator}:{area_id}", type: string,
+              ts_key: "cityos:{indicator}:updated_at"}
+    # one hash per area, ``field`` names this indicator's field
+    binding: {source: platform, key: "cityos:area:{area_id}", type: hash, field: pm25,
+              ts_hash_field: updated_at}
 
-- ``hash``: one field per area id; the value is a number, or JSON with ``value_field``
-  and ``ts_field`` inside (else the time is the hash field ``ts_hash_field`` or now).
-- ``string``: ``key`` has ``{area_id}``; keys are found with SCAN; value as for hash.
+- a value is a number, a JSON number, a JSON string holding a number, or a JSON object
+  with ``value_field`` (default ``value``) and ``ts_field`` (default ``ts``) inside.
+- keys with ``{area_id}`` are found with SCAN.
 - ``json``: ``key`` holds a JSON document; ``rows`` is a dotted path to the row list
   and ``columns`` renames (ours → theirs).
+
+A key that does not exist gives no rows and a problem in ``health()`` naming the
+indicator, the key and look-alike keys; ``check_binding_live`` reads one binding once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import redis
 
 from . import tabular
 from .base import AREA_COLUMNS, LATEST_COLUMNS, AreaLevel, Frame, Health, utcnow
-from .errors import BadQuery, StoreUnavailable
+from .errors import BadQuery, DataSourceError, StoreUnavailable
+from .redis_values import KeyReader, text, zone_problem
 from .validation import RejectCounter, unknown_keys
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Indicator
 
-OPTIONS = {"url", "url_env", "socket_timeout", "events", "areas", "layers", "max_connections"}
-BINDING_KEYS = {"key", "type", "value_field", "ts_field", "ts_hash_field", "rows", "columns"}
+OPTIONS = {"url", "url_env", "socket_timeout", "events", "areas", "layers", "max_connections",
+           "timezone"}
+BINDING_KEYS = {"key", "type", "field", "value_field", "ts_field", "ts_hash_field", "ts_key",
+                "rows", "columns", "level"}
+STAMPED_AT_READ = ("the store gives no time for these values, so they carry the time of "
+                   "reading and their age cannot be judged: set binding.ts_field, "
+                   "ts_hash_field or ts_key")
 
 
 class RedisSource:
@@ -56,17 +79,21 @@ class RedisSource:
     def __init__(self, name: str, *, url: str | None = None, url_env: str | None = None,
                  socket_timeout: float = 2.0, events: dict[str, Any] | None = None,
                  areas: dict[str, Any] | None = None, layers: dict[str, str] | None = None,
-                 max_connections: int = 20) -> None:
+                 max_connections: int = 20, timezone: str = "Asia/Shanghai") -> None:
         self.name = name
         self.url = os.environ.get(url_env or "", "") or url or "redis://127.0.0.1:6379/0"
         self.pool = redis.ConnectionPool.from_url(
             self.url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout,
             max_connections=max_connections, health_check_interval=30)
         self.client = redis.Redis(connection_pool=self.pool, decode_responses=False)
+        self.reader = KeyReader(name, self.client, ZoneInfo(timezone))
         self.events_cfg = events or {}
         self.areas_cfg = areas or {}
         self.layers_cfg = layers or {}
         self.rejects = RejectCounter()
+        self._lock = threading.Lock()
+        self._problems: dict[str, str] = {}     # indicator id → what is wrong with its binding
+        self._stamped_at_read: set[str] = set()
 
     # --- configuration checks -------------------------------------------------------------
     @staticmethod
@@ -84,6 +111,9 @@ class RedisSource:
         timeout = options.get("socket_timeout", 2.0)
         if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
             problems.append(f"socket_timeout: expected seconds > 0, found {timeout!r}")
+        zone = zone_problem(options.get("timezone", "Asia/Shanghai"))
+        if zone:
+            problems.append(f"timezone: {zone}")
         return problems
 
     @staticmethod
@@ -96,17 +126,66 @@ class RedisSource:
         key = p.get("key")
         if not isinstance(key, str) or not key:
             problems.append(f"binding.key: expected a key template, found {key!r}")
-        elif kind == "string" and "{area_id}" not in key:
+            key = ""
+        per_area = "{area_id}" in key
+        if key and kind == "string" and not per_area:
             problems.append(f"binding.key: expected {{area_id}} in a string key template, found {key!r}")
+        if kind == "json" and per_area:
+            problems.append(f"binding.key: a json key holds every area, found {{area_id}} in {key!r}")
+        if kind == "hash" and per_area and not isinstance(p.get("field"), str):
+            problems.append(f"binding.field: expected the hash field holding {indicator.id} in "
+                            f"each area's hash {key!r}, found {p.get('field')!r}")
+        if "field" in p and not (kind == "hash" and per_area):
+            problems.append("binding.field: only for type hash with {area_id} in the key; "
+                            "a hash per indicator has one field per area")
+        for name in ("value_field", "ts_field", "ts_hash_field", "ts_key"):
+            if name in p and (not isinstance(p[name], str) or not p[name]):
+                problems.append(f"binding.{name}: expected a non-empty text, found {p[name]!r}")
+        if "{area_id}" in str(p.get("ts_key", "")):
+            problems.append("binding.ts_key: one key for the whole indicator, found {area_id} in it")
         return problems
+
+    def check_binding_live(self, indicator: Indicator, level: str | None = None) -> list[str]:
+        """Read ``indicator``'s binding once (at ``level``, else the binding's ``level``, else
+        the indicator's finest level) and return what is wrong as text; [] when all is well."""
+        p = indicator.binding.params()
+        level = level or p.get("level") or indicator.levels[-1]
+        where = (f"datasource {self.name}, indicator {indicator.id} "
+                 f"(binding.key {p.get('key')!r}, level {level})")
+        counter = RejectCounter()
+        try:
+            rows, stamped, problems = self._latest_one(indicator, level, counter)
+        except DataSourceError as exc:
+            return [f"{where}: {exc.message}"]
+        out = [f"{where}: {problem}" for problem in problems]
+        for reasons in counter.to_json().values():
+            out += [f"{where}: {n} value(s) refused: {reason}" for reason, n in reasons.items()]
+        if rows.empty and not out:
+            out.append(f"{where}: the key exists but holds no values")
+        if stamped:
+            out.append(f"{where}: {STAMPED_AT_READ}")
+        return out
 
     # --- the contract -----------------------------------------------------------------------
     def latest(self, indicators: Sequence[Indicator], level: AreaLevel,
                at: datetime | None = None) -> Frame[pd.DataFrame]:
-        frames = [self._latest_one(ind, level) for ind in indicators]
-        data = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
-            not f.empty for f in frames) else pd.DataFrame(columns=LATEST_COLUMNS)
-        return Frame(data, as_of=tabular.as_of([data], "ts", utcnow()), source=self.name)
+        """Rows (indicator, area_id, ts, value) for the areas the binding's keys hold."""
+        frames: list[pd.DataFrame] = []
+        timed: list[pd.DataFrame] = []
+        read: list[str] = []
+        for ind in indicators:
+            rows, stamped, problems = self._latest_one(ind, level, self.rejects)
+            self._remember(ind, problems, stamped and not rows.empty)
+            if rows.empty:
+                continue
+            frames.append(rows)
+            if stamped:
+                read.append(ind.id)
+            else:
+                timed.append(rows)
+        data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LATEST_COLUMNS)
+        data.attrs["stamped_at_read"] = read
+        return Frame(data, as_of=tabular.as_of(timed, "ts", utcnow()), source=self.name)
 
     def series(self, indicators: Sequence[Indicator], area_ids: Sequence[str], start: datetime,
                end: datetime, step: timedelta) -> Frame[pd.DataFrame]:
@@ -120,7 +199,7 @@ class RedisSource:
         until = until or utcnow()
         count = int(self.events_cfg.get("count", 5000))
         raw = self._call(lambda: self.client.xrevrange(stream, count=count))
-        rows = [{_text(k): _text(v) for k, v in fields.items()} for _id, fields in raw]
+        rows = [{text(k): text(v) for k, v in fields.items()} for _id, fields in raw]
         data = tabular.rename(pd.DataFrame(rows), self.events_cfg.get("columns"))
         if "id" in data:   # the stream holds every state change; the newest comes first
             data = data.drop_duplicates("id", keep="first")
@@ -151,45 +230,43 @@ class RedisSource:
         return Frame(doc, as_of=utcnow(), source=self.name)
 
     def health(self) -> Health:
+        """Ping; the rows refused, the bindings that read nothing, and the indicators whose
+        values carry the time of reading, in ``details``."""
+        details: dict[str, Any] = {"rejects": self.rejects.to_json()}
+        with self._lock:
+            if self._problems:
+                details["problems"] = [self._problems[k] for k in sorted(self._problems)]
+            if self._stamped_at_read:
+                details["stamped_at_read"] = sorted(self._stamped_at_read)
         started = time.perf_counter()
         try:
             self.client.ping()
         except redis.RedisError as exc:
-            return Health(self.name, False, error=f"{type(exc).__name__}: {exc}",
-                          details={"rejects": self.rejects.to_json()})
+            return Health(self.name, False, error=f"{type(exc).__name__}: {exc}", details=details)
         return Health(self.name, True, latency_ms=(time.perf_counter() - started) * 1000,
-                      details={"rejects": self.rejects.to_json()})
+                      details=details)
 
     # --- internals --------------------------------------------------------------------------
-    def _latest_one(self, ind: Indicator, level: str) -> pd.DataFrame:
-        p = ind.binding.params()
-        key = p["key"].replace("{indicator}", ind.id).replace("{level}", level)
-        kind = p.get("type", "hash")
-        if kind == "json":
-            doc = self._json(key)
-            rows = _walk(doc, p.get("rows", ""))
-            data = tabular.rename(pd.DataFrame(rows if isinstance(rows, list) else []),
-                                  p.get("columns"))
-        else:
-            pairs = self._hash(key) if kind == "hash" else self._strings(key)
-            fallback = pairs.pop(p.get("ts_hash_field", "\0"), None) if kind == "hash" else None
-            data = pd.DataFrame([_decode(area, raw, p, fallback) for area, raw in pairs.items()],
-                                columns=["area_id", "ts", "value"])
-        return tabular.latest_rows(data, ind.id, source=self.name, rejects=self.rejects)
+    def _remember(self, ind: Indicator, problems: list[str], stamped: bool) -> None:
+        """Keep (or clear) what the last read of ``ind`` found wrong, for ``health()``."""
+        with self._lock:
+            if problems:
+                key = ind.binding.params().get("key")
+                self._problems[ind.id] = (f"indicator {ind.id} (binding.key {key!r}): "
+                                          + "; ".join(problems))
+            else:
+                self._problems.pop(ind.id, None)
+            (self._stamped_at_read.add if stamped else self._stamped_at_read.discard)(ind.id)
 
-    def _hash(self, key: str) -> dict[str, bytes]:
-        raw = self._call(lambda: self.client.hgetall(key))
-        return {_text(k): v for k, v in raw.items()}
-
-    def _strings(self, pattern: str) -> dict[str, bytes]:
-        head, _, tail = pattern.partition("{area_id}")
-
-        def read() -> dict[str, bytes]:
-            keys = list(self.client.scan_iter(match=f"{head}*{tail}", count=1000))
-            values = self.client.mget(keys) if keys else []
-            return {_text(k)[len(head):len(_text(k)) - len(tail)]: v
-                    for k, v in zip(keys, values, strict=True) if v is not None}
-        return self._call(read)
+    def _latest_one(self, ind: Indicator, level: str, rejects: RejectCounter
+                    ) -> tuple[pd.DataFrame, bool, list[str]]:
+        """``ind``'s rows at ``level``, whether they carry the time of reading, and what is
+        wrong with its binding (a missing key, a wrong type, a missing ``ts_key``)."""
+        data, stamped, problems = self.reader.read(ind.id, ind.binding.params(), level, rejects)
+        if data.empty:
+            return pd.DataFrame(columns=LATEST_COLUMNS), False, problems
+        rows = tabular.latest_rows(data, ind.id, source=self.name, rejects=rejects)
+        return rows, stamped, problems
 
     def _json(self, key: str) -> Any:
         raw = self._call(lambda: self.client.get(key))
@@ -200,36 +277,8 @@ class RedisSource:
         except ValueError as exc:
             raise StoreUnavailable(self.name, f"key {key!r} does not hold JSON: {exc}") from exc
 
-    def _call(self, fn: Any) -> Any:
-        try:
-            return fn()
-        except redis.ResponseError as exc:
-            raise BadQuery(self.name, f"Redis refused the command: {exc}") from exc
-        except redis.RedisError as exc:
-            raise StoreUnavailable(self.name, f"{type(exc).__name__}: {exc}") from exc
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def _decode(area: str, raw: bytes, p: dict[str, Any], fallback: bytes | None) -> tuple[str, Any, Any]:
-    """(area, ts, value) from a plain number or a small JSON object."""
-    text = _text(raw).strip()
-    ts: Any = _text(fallback) if fallback is not None else utcnow()
-    if text.startswith("{"):
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return area, ts, text
-        return area, doc.get(p.get("ts_field", "ts"), ts), doc.get(p.get("value_field", "value"))
-    return area, ts, text
-
-
-def _walk(doc: Any, path: str) -> Any:
-    for part in [x for x in path.removeprefix("$").split(".") if x]:
-        doc = doc.get(part) if isinstance(doc, dict) else None
-    return doc
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        return self.reader.call(fn)
 
 
 def _json_list(value: Any) -> list[str]:
