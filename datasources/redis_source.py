@@ -149,7 +149,8 @@ class RedisSource:
         """Read ``indicator``'s binding once (at ``level``, else the binding's ``level``, else
         the indicator's finest level) and return what is wrong as text; [] when all is well."""
         p = indicator.binding.params()
-        level = level or p.get("level") or indicator.levels[-1]
+        level = level or getattr(indicator.binding, "level", None) or p.get("level") \
+            or indicator.levels[-1]
         where = (f"datasource {self.name}, indicator {indicator.id} "
                  f"(binding.key {p.get('key')!r}, level {level})")
         counter = RejectCounter()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = ["KeyReader", "decode", "fill", "glob_escape", "parse_time", "scan_pre
            "split_area", "text", "zone_problem"]
 
 HINT_SCAN_LIMIT = 10_000   # keys looked at when suggesting look-alikes of a missing key
+HINT_TTL = 300.0           # seconds a suggestion is reused before SCAN looks again
 _COMPACT = re.compile(r"^(19|20)\d{12}$")   # yyyymmddHHMMSS
 
 
@@ -152,7 +154,7 @@ class KeyReader:
         self.name = name
         self.client = client
         self.zone = zone
-        self._hints: dict[str, str] = {}   # missing key → the look-alike keys SCAN found
+        self._hints: dict[str, tuple[float, str]] = {}   # missing key → (when, look-alikes)
 
     def read(self, indicator: str, p: dict[str, Any], level: str, rejects: RejectCounter
              ) -> tuple[pd.DataFrame, bool, list[str]]:
@@ -290,8 +292,8 @@ class KeyReader:
 
     def _missing(self, key: str) -> str:
         """Says ``key`` (or pattern) is absent, with up to 3 look-alike keys SCAN finds."""
-        hint = self._hints.get(key)
-        if hint is None:
+        when, hint = self._hints.get(key, (0.0, ""))
+        if time.monotonic() - when > HINT_TTL:
             prefix = scan_prefix(key)
 
             def look() -> list[str]:
@@ -305,7 +307,7 @@ class KeyReader:
             hint = f"SCAN {prefix + '*'!r} found " + (", ".join(map(repr, like)) or "no key like it")
             if len(self._hints) > 256:
                 self._hints.clear()
-            self._hints[key] = hint
+            self._hints[key] = (time.monotonic(), hint)
         what = f"no key matches {_match(key)!r}" if "{area_id}" in key \
             else f"key {key!r} does not exist"
         return f"{what} ({hint}): correct binding.key, or check the platform writes it"
@@ -331,7 +333,6 @@ class KeyReader:
             raise BadQuery(self.name, f"Redis refused the command: {exc}") from exc
         except redis.RedisError as exc:
             raise StoreUnavailable(self.name, f"{type(exc).__name__}: {exc}") from exc
-
 
 
 def _match(pattern: str) -> str:

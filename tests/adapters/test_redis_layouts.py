@@ -265,6 +265,13 @@ def test_a_json_document_key_that_is_missing_is_a_problem_not_an_outage(
     assert any("'cityos:doc:pm25' does not exist" in p for p in source.health().details["problems"])
 
 
+def test_a_json_document_with_local_times(source: RedisSource, client: redis.Redis) -> None:
+    client.set("cityos:doc:pm25", json.dumps({"items": [{"code": "D01", "time": LOCAL, "v": 35}]}))
+    ind = indicator(key="cityos:doc:{indicator}", type="json", rows="items",
+                    columns={"area_id": "code", "ts": "time", "value": "v"})
+    assert values(source, ind) == {"D01": 35.0} and times(source, ind) == {AT}
+
+
 # --- reading times --------------------------------------------------------------------------
 @pytest.mark.parametrize("raw", [LOCAL, "2026-12-03T08:00:00+08:00", "2026-12-03T00:00:00Z",
                                  "20261203080000", EPOCH, float(EPOCH), str(EPOCH * 1000),
