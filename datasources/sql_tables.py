@@ -80,7 +80,7 @@ def check_table_binding(params: Mapping[str, Any]) -> list[str]:
     """Problems with a table binding (the form without SQL texts)."""
     problems = table_problems(params.get("table"), "binding.table")
     if "latest" in params or "series" in params:
-        problems.append("binding: expected either table (with columns) or the SQL texts "
+        problems.append("binding.table: expected either table (with columns) or the SQL texts "
                         "latest / series, found both: remove one")
     columns = params.get("columns")
     if not isinstance(columns, Mapping):
@@ -148,7 +148,7 @@ def _level_filter(t: Any, params: Mapping[str, Any], level: str | None) -> list[
     if not column:
         return []
     word = params.get("level_value", level)
-    return [] if word is None else [t.c[column] == sa.bindparam("level", str(word), unique=True)]
+    return [] if word is None else [t.c[column] == sa.bindparam("level", word, unique=True)]
 
 
 def latest_select(params: Mapping[str, Any], level: str, at: sa.BindParameter[Any]) -> sa.Select[Any]:

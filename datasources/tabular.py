@@ -170,7 +170,9 @@ def platform_area_rows(data: pd.DataFrame, *, source: str, rejects: RejectCounte
         out["name_zh"] = out["id"]
     if "name_en" not in out.columns:
         out["name_en"] = out["name_zh"]
-    out["parent_id"] = [None if pd.isna(v) else str(v) for v in out.get("parent_id", [None] * len(out))]
+    parents = out["parent_id"] if "parent_id" in out.columns else [None] * len(out)
+    out["parent_id"] = pd.Series([None if pd.isna(v) else str(v) for v in parents], index=out.index,
+                                 dtype=object)
     return out[AREA_COLUMNS + [c for c in out.columns if c not in AREA_COLUMNS]].reset_index(drop=True)
 
 
