@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
 
-from .catalogue import Catalogue, Indicator, Strict
+from .catalogue import Catalogue, Indicator, Level, Strict
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
@@ -30,9 +30,17 @@ class ConfigError(Exception):
 class City(Strict):
     """The city the cockpit watches."""
 
+    id: str = Field(default="city", min_length=1)   # the root area's id when the store has no root row
     name_zh: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
     timezone: str = "Asia/Shanghai"
+    # the platform's own level words → ours, e.g. {county: district, 区县: district, 街道: street}
+    level_names: dict[str, Level] = Field(default_factory=dict)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @field_validator("timezone")
     @classmethod
@@ -157,10 +165,9 @@ class Config(Strict):
                 raise _AtPath(f"indicators[{n}].history.source",
                               f"one of the datasources {sorted(self.datasources)}, "
                               f"found {ind.history.source!r}")
-            by = ind.rollup.by
-            if by is not None and by not in seen:
+            if ind.rollup.by == ind.id:
                 raise _AtPath(f"indicators[{n}].rollup.by",
-                              f"the id of another indicator, found {by!r}")
+                              f"another indicator or a column to weigh by, found the indicator itself ({ind.id!r})")
         if not any(i.weight > 0 for i in self.indicators):
             raise _AtPath("indicators", "at least one indicator with weight > 0 "
                           "(the city operation index is their weighted mean), found none")

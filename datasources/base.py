@@ -85,7 +85,8 @@ class Frame(Generic[T]):
 
     ``as_of`` is the time the data describes (the store's newest timestamp);
     ``fetched_at`` is when this process read it; ``stale`` is true when the read
-    failed and this is the last good value, with ``error`` saying why.
+    failed and this is the last good value, with ``error`` saying why; ``missing``
+    names the indicators of a derived read that gave nothing, and why.
     """
 
     data: T
@@ -94,6 +95,8 @@ class Frame(Generic[T]):
     fetched_at: datetime = field(default_factory=utcnow)
     stale: bool = False
     error: str | None = None
+    # indicators asked for that gave nothing, with the reason (derived reads only)
+    missing: dict[str, str] = field(default_factory=dict)
 
     def as_stale(self, error: str) -> Frame[T]:
         """This frame re-issued as the last good value after a failed read."""

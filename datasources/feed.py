@@ -27,9 +27,11 @@ from typing import Any
 import pandas as pd
 import redis
 import sqlalchemy as sa
+from flask_caching.backends import NullCache
 
-from citybrain.config import load_config
+from citybrain.config import City, Config, DataSourceConfig, load_config
 
+from .service import DataService
 from .simulator.adapter import SimulatorSource
 from .simulator.layers import NAMES as LAYER_NAMES
 
@@ -58,6 +60,8 @@ class Feeder:
                  sql_url: str | None) -> None:
         self.sim = sim
         self.indicators = indicators
+        self.ids = [i.id for i in indicators]
+        self.service = rolled(sim, indicators)
         self.redis = redis.Redis.from_url(redis_url) if redis_url else None
         self.engine = sa.create_engine(sql_url, pool_pre_ping=True) if sql_url else None
         self.last_minute: datetime | None = None
@@ -98,7 +102,7 @@ class Feeder:
         pipe = self.redis.pipeline(transaction=False)
         n = 0
         for level in LIVE_LEVELS:
-            frame = self.sim.latest(self.indicators, level, now).data
+            frame = self.service.latest(self.ids, level, now).data
             stamp = now.isoformat()
             for indicator, group in frame.groupby("indicator"):
                 mapping = {area: json.dumps({"v": None if pd.isna(v) else float(v), "t": stamp})
@@ -132,7 +136,7 @@ class Feeder:
         areas = self.sim.areas().data
         ids = list(areas[areas.level.isin(HISTORY_LEVELS)].id)
         levels = dict(zip(areas.id, areas.level, strict=True))
-        frame = self.sim.series(self.indicators, ids, start, end, timedelta(minutes=1)).data
+        frame = self.service.series(self.ids, ids, start, end, timedelta(minutes=1)).data
         rows = [{"indicator_code": r.indicator, "region_code": r.area_id,
                  "region_level": levels[r.area_id], "stat_time": r.ts.to_pydatetime(),
                  "val": None if pd.isna(r.value) else float(r.value)}
@@ -143,6 +147,15 @@ class Feeder:
             for chunk in _chunks(rows, 5000):
                 conn.execute(history_table.insert(), chunk)
         return len(rows)
+
+
+def rolled(sim: SimulatorSource, indicators: list[Any]) -> DataService:
+    """The simulator behind the data service, which rolls its grid facts up to every level the
+    platform keeps, as the cockpit does for any store."""
+    config = Config(city=City(name_zh=sim.geo.areas.name_zh.iloc[0], name_en=sim.geo.areas.name_en.iloc[0],
+                              timezone=sim.timezone),
+                    datasources={sim.name: DataSourceConfig(type="simulator")}, indicators=indicators)
+    return DataService(config, sources={sim.name: sim}, backend=NullCache())
 
 
 def _event_fields(row: Any) -> dict[str, str]:

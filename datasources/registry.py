@@ -50,15 +50,39 @@ def binding_problems(config: Config) -> list[str]:
             cls = ADAPTER_TYPES.get(config.datasources[binding.source].type)
             if cls is not None:
                 view = ind.model_copy(update={"binding": binding})
-                if cls is SimulatorSource and ind.rollup.by:   # the simulator weighs by the metric
-                    weigher = config.catalogue.get(ind.rollup.by)
-                    metric = weigher.binding.params().get("metric") if weigher.binding.source == binding.source \
-                        else None
-                    view = view.model_copy(update={"rollup": ind.rollup.model_copy(
-                        update={"by": str(metric or ind.rollup.by)})})
                 problems += [f"indicators[{n}] ({ind.id}).{p}".replace(".binding.", f".{key}.")
                              for p in cls.check_binding(view)]
+    return problems + reference_problems(config)
+
+
+def reference_problems(config: Config) -> list[str]:
+    """Roll-up inputs (``by``, ``numerator``, ``inputs`` ...) that are neither an indicator nor a
+    column the binding gives, where the adapter can tell which columns it gives."""
+    problems = []
+    for n, ind in enumerate(config.indicators):
+        cls = ADAPTER_TYPES.get(config.datasources[ind.binding.source].type)
+        columns_of = getattr(cls, "columns_of", None)
+        if columns_of is None:
+            continue
+        columns = columns_of(ind)
+        if columns is None:
+            continue
+        rule = ind.rollup
+        for key in ("by", "numerator", "denominator"):
+            ref = getattr(rule, key)
+            if ref and ref not in config.catalogue and ref not in columns:
+                problems.append(_unknown_ref(n, ind.id, f"rollup.{key}", ref, columns))
+        for name, ref in rule.inputs.items():
+            if ref not in config.catalogue and ref not in columns:
+                problems.append(_unknown_ref(n, ind.id, f"rollup.inputs.{name}", ref, columns))
     return problems
+
+
+def _unknown_ref(n: int, ind: str, key: str, ref: str, columns: list[str]) -> str:
+    gives = ", ".join(columns) if columns else "a value only"
+    return (f"indicators[{n}] ({ind}).{key}: expected another indicator's id or a column of the "
+            f"binding, found {ref!r}, which is neither another indicator nor a column (the binding "
+            f"gives {gives})")
 
 
 def build_sources(config: Config) -> dict[str, DataSource]:
@@ -68,11 +92,9 @@ def build_sources(config: Config) -> dict[str, DataSource]:
         cls = ADAPTER_TYPES[ds.type]
         options = {k: v for k, v in ds.options().items() if k != "crs"}
         if cls is SimulatorSource:
-            metric_of = {i.id: str(i.binding.params().get("metric")) for i in config.catalogue
-                         if i.binding.source == name and i.binding.params().get("metric")}
             sources[name] = SimulatorSource(
                 name, timezone=config.city.timezone, city_name_zh=config.city.name_zh,
-                city_name_en=config.city.name_en, metric_of=metric_of, **options)
+                city_name_en=config.city.name_en, **options)
         else:
             sources[name] = cls(name, **options)
     return sources

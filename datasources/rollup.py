@@ -1,43 +1,161 @@
-"""Rolling values up the area hierarchy: sums where values add up, weighted means where not.
+"""Combining leaf facts into area values by the catalogue's rule, for every store alike.
 
-A city's congestion index is not the plain mean of its districts, and a city's
-incident count is the sum of its grids: the catalogue says which rule applies.
+A city's congestion index is not the mean of its districts' indices, its incident count
+is the sum of its districts' counts, and its parking occupancy is Σ occupied / Σ
+capacity: the indicator's :class:`~citybrain.catalogue.Rollup` says which. The same
+function also computes a leaf area's own value when its facts come as several rows (the
+lots of a district) or as inputs only (pollutant concentrations, occupied + capacity).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
+import pandas as pd
 
 from .errors import BadQuery
+from .standards import aqi, tpi
+
+if TYPE_CHECKING:
+    from citybrain.catalogue import Rollup
+
+Period = Literal["hour", "day"]
+OUT_COLUMNS = ["area_id", "ts", "value", "members"]
 
 
-def roll_up(values: np.ndarray, members: np.ndarray, method: str,
-            weights: np.ndarray | None = None, *, source: str = "rollup") -> np.ndarray:
-    """Combine (T, G) base values into (T, A) area values.
+class RollupError(BadQuery):
+    """Leaf facts that cannot give the rule's value (an input neither a column nor known)."""
 
-    ``members`` is an (A, G) 0/1 matrix saying which base areas each area holds.
-    NaN base values are left out (a grid without a sensor does not count as zero).
+
+def combine(rows: pd.DataFrame, target: Mapping[str, str] | pd.Series, rule: Rollup, *,
+            by_time: bool, period: Period = "hour", source: str = "rollup") -> pd.DataFrame:
+    """Area values from leaf rows: one row per target area (and per ``ts`` when ``by_time``).
+
+    ``rows`` has area_id, ts, value and every column ``rule.references()`` names (the
+    caller joins inputs that are other indicators). ``target`` maps each leaf area id to the
+    area it counts towards; rows of other areas are left out. ``members`` counts the leaf
+    rows that gave the value. For a latest read (``by_time`` false) ``ts`` is the newest
+    of the group's rows.
     """
-    valid = ~np.isnan(values)
-    v = np.where(valid, values, 0.0)
-    m = members.T
-    if method == "sum":
-        return v @ m
-    if method in {"mean", "latest"}:
-        n = valid.astype(float) @ m
-        return np.divide(v @ m, n, out=np.full(n.shape, np.nan), where=n > 0)
-    if method == "weighted_mean":
-        if weights is None:
-            raise BadQuery(source, "weighted_mean needs the weights of the 'by' indicator")
-        w = np.where(valid, np.nan_to_num(weights), 0.0)
-        total = w @ m
-        return np.divide((v * w) @ m, total, out=np.full(total.shape, np.nan), where=total > 0)
-    if method in {"max", "min"}:
-        fill = -np.inf if method == "max" else np.inf
-        pick = np.max if method == "max" else np.min
-        out = np.empty((values.shape[0], members.shape[0]))
-        for a, row in enumerate(members.astype(bool)):
-            picked = pick(np.where(valid[:, row], values[:, row], fill), axis=1)
-            out[:, a] = np.where(np.isinf(picked), np.nan, picked)
-        return out
-    raise BadQuery(source, f"cannot roll up with method {method!r}")
+    if rows.empty:
+        return pd.DataFrame(columns=OUT_COLUMNS)
+    to = rows["area_id"].astype(str).map(target)
+    rows = rows.assign(_to=to)[to.notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=OUT_COLUMNS)
+    if rule.method == "latest":
+        newest = rows.groupby("_to")["ts"].transform("max")
+        rows = rows[rows["ts"] == newest]
+    keys = ["_to", "ts"] if by_time else ["_to"]
+    frame = _inputs(rows, rule, source)
+    groups = frame.groupby(keys, sort=False)
+    value = _aggregate(frame, groups, rule, period)
+    out = pd.DataFrame({"value": value})
+    out["members"] = groups["_n"].sum()
+    if not by_time:
+        out["ts"] = groups["ts"].max() if "ts" in frame else pd.NaT
+    out = out.reset_index().rename(columns={"_to": "area_id"})
+    out["value"] = out["value"].astype(float).replace([np.inf, -np.inf], np.nan)
+    return out[OUT_COLUMNS]
+
+
+def _inputs(rows: pd.DataFrame, rule: Rollup, source: str) -> pd.DataFrame:
+    """The numeric columns the rule needs, with a count column ``_n`` of contributing rows."""
+    wanted: dict[str, str] = {"value": "value"}
+    if rule.method == "weighted_mean":
+        wanted["_w"] = str(rule.by)
+    elif rule.method == "ratio":
+        wanted["_num"], wanted["_den"] = str(rule.numerator), str(rule.denominator)
+    elif rule.method == "standard":
+        wanted.update({f"_in_{k}": v for k, v in rule.inputs.items()})
+    missing = [theirs for ours, theirs in wanted.items() if ours != "value" and theirs not in rows.columns]
+    if missing:
+        raise RollupError(source, f"rollup {rule.method!r} needs {', '.join(map(repr, missing))}, "
+                                  f"which the rows do not have (they have "
+                                  f"{', '.join(c for c in rows.columns if not c.startswith('_'))})")
+    out = rows[["_to", "ts"]].copy()
+    for ours, theirs in wanted.items():
+        column = rows[theirs] if theirs in rows.columns else pd.Series(np.nan, index=rows.index)
+        if ours == "_in_road_class":
+            out[ours] = column.astype(str).to_numpy()
+        else:
+            out[ours] = pd.to_numeric(column, errors="coerce").to_numpy(float)
+    out["_n"] = _contributes(out, rule).astype(int)
+    return out
+
+
+def _contributes(frame: pd.DataFrame, rule: Rollup) -> pd.Series:
+    if rule.method == "weighted_mean":
+        return frame["value"].notna() & frame["_w"].notna()
+    if rule.method == "ratio":
+        return frame["_num"].notna() & frame["_den"].notna()
+    if rule.method == "standard":
+        cols = [c for c in frame.columns if c.startswith("_in_") and c != "_in_road_class"]
+        return frame[cols].notna().any(axis=1)
+    return frame["value"].notna()
+
+
+def _aggregate(frame: pd.DataFrame, groups: pd.api.typing.DataFrameGroupBy, rule: Rollup,
+               period: Period) -> pd.Series:
+    m = rule.method
+    if m == "sum":
+        return groups["value"].sum(min_count=1)
+    if m in ("mean", "latest"):
+        return groups["value"].mean()
+    if m == "max":
+        return groups["value"].max()
+    if m == "min":
+        return groups["value"].min()
+    if m == "weighted_mean":
+        ok = frame["_n"] > 0
+        frame = frame.assign(_vw=np.where(ok, frame["value"] * frame["_w"], 0.0),
+                             _w=np.where(ok, frame["_w"], 0.0))
+        g = frame.groupby(groups.keys, sort=False)
+        return _divide(g["_vw"].sum(), g["_w"].sum())
+    if m == "ratio":
+        ok = frame["_n"] > 0
+        frame = frame.assign(_num=np.where(ok, frame["_num"], 0.0), _den=np.where(ok, frame["_den"], 0.0))
+        g = frame.groupby(groups.keys, sort=False)
+        return _divide(g["_num"].sum(), g["_den"].sum()) * rule.scale
+    if rule.standard == "aqi":
+        return _aqi(groups, rule, period)
+    return _tpi(frame, groups, rule)
+
+
+def _divide(num: pd.Series, den: pd.Series) -> pd.Series:
+    return (num / den.where(den != 0)).astype(float)
+
+
+def _aqi(groups: pd.api.typing.DataFrameGroupBy, rule: Rollup, period: Period) -> pd.Series:
+    """HJ 633-2012 from the area's mean concentrations: hourly AQI from 1-hour means, daily
+    AQI from 24-hour means (the caller's rows are already means over the step)."""
+    means = {k: groups[f"_in_{k}"].mean().to_numpy(float) for k in rule.inputs}
+    index = groups[f"_in_{next(iter(rule.inputs))}"].mean().index
+    if period == "day":
+        values = aqi.daily_aqi_array(**means)
+    else:
+        values = aqi.hourly_aqi_array(**means)
+    return pd.Series(np.asarray(values, dtype=float), index=index)
+
+
+def _tpi(frame: pd.DataFrame, groups: pd.api.typing.DataFrameGroupBy, rule: Rollup) -> pd.Series:
+    """GB/T 33171-2016: the share of vehicle-km on moderately or severely congested segments
+    (given as ``congested`` / ``total``, or from segment ``speed`` and ``road_class``)."""
+    if "_in_speed" in frame:
+        length = frame["_in_length"].fillna(1.0) if "_in_length" in frame else 1.0
+        flow = frame["_in_flow"].fillna(1.0) if "_in_flow" in frame else 1.0
+        vkt = np.asarray(length * flow, dtype=float) * np.ones(len(frame))
+        speed = frame["_in_speed"].to_numpy(float)
+        known = ~np.isnan(speed)
+        level = np.zeros(len(frame))
+        level[known] = tpi.segment_level(speed[known], frame["_in_road_class"].to_numpy()[known])
+        frame = frame.assign(_in_congested=np.where(known, vkt * (level >= 4), 0.0),
+                             _in_total=np.where(known, vkt, 0.0))
+    elif "_in_total" not in frame:
+        raise RollupError("rollup", "tpi from 'congested' also needs 'total' (all vehicle-km)")
+    g = frame.groupby(groups.keys, sort=False)
+    share = _divide(g["_in_congested"].sum(), g["_in_total"].sum())
+    return pd.Series(np.round(np.asarray(tpi.tpi_from_congested_share(share.fillna(np.nan).to_numpy()),
+                                         dtype=float), 2), index=share.index).where(share.notna())

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from flask_caching.backends import NullCache, RedisCache, SimpleCache
 
-from .base import LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, DataSource, Frame, utcnow
+from .base import AreaLevel, DataSource, Frame, utcnow
 from .cache import STATIC_TTL, CachedSource
 from .codec import FrameSerializer
 from .crs import convert, convert_geojson
+from .derive import Deriver
 from .errors import DataSourceError
+from .hierarchy import Hierarchy, normalise
 from .registry import build_sources, source_crs
 from .validation import RejectCounter
 
@@ -60,7 +62,7 @@ class DataService:
         }
         # rows an adapter passed but the area hierarchy refuses, per source
         self.rejects = {name: RejectCounter() for name in self.sources}
-        self._areas_memo: tuple[float, dict[str, frozenset[str]]] | None = None
+        self._hier_memo: tuple[float, Hierarchy, Frame[pd.DataFrame]] | None = None
         self.display_crs = config.map.crs
         self.crs = source_crs(config)
         simulated = [n for n, ds in config.datasources.items() if ds.type == "simulator"]
@@ -68,6 +70,10 @@ class DataService:
         self._areas_from = self.sources[config.roles.areas or first]
         self._events_from = self.sources[config.roles.events or first]
         self._layers_from = self.sources[config.roles.layers or first]
+        self.derive = Deriver(self.catalogue, self.sources, self.hierarchy, self._count_unknown)
+
+    def _count_unknown(self, source: str, what: str, n: int, example: str) -> None:
+        self.rejects[source].add(source, what, "unknown area id", n, example=example)
 
     def indicators(self, ids: Sequence[str]) -> list[Indicator]:
         """Catalogue entries for ``ids``; ``KeyError`` names an unknown one."""
@@ -75,48 +81,34 @@ class DataService:
 
     def latest(self, ids: Sequence[str], level: AreaLevel = "city",
                at: datetime | None = None) -> Frame[pd.DataFrame]:
-        """Newest values of the indicators ``ids`` at ``level``."""
-        parts = [self._known_areas(src.latest(inds, level, at), src.name, level)
-                 for src, inds in self._by_source(ids)]
-        return merge(parts, LATEST_COLUMNS)
-
-    def _known_areas(self, frame: Frame[pd.DataFrame], source: str, level: str
-                     ) -> Frame[pd.DataFrame]:
-        """Drop, and count, rows whose area id the hierarchy does not know at ``level``."""
-        if frame.data.empty:
-            return frame
-        known = self._area_ids(level)
-        if known is None:   # no hierarchy to check against (none configured, or its store down)
-            return frame
-        ids = frame.data.area_id.astype(str)
-        unknown = ~ids.isin(known)
-        if not unknown.any():
-            return frame
-        self.rejects[source].add(source, f"latest {level}", "unknown area id", int(unknown.sum()),
-                         example=ids[unknown].iloc[0])
-        return replace(frame, data=frame.data[~unknown].reset_index(drop=True))
-
-    def _area_ids(self, level: str) -> frozenset[str] | None:
-        """The area ids at ``level``, kept in the process for as long as the hierarchy is
-        cached, so a read does not decode the whole hierarchy to check its rows."""
-        now = time.monotonic()
-        if self._areas_memo is None or now >= self._areas_memo[0]:
-            try:
-                areas = self.areas().data
-            except DataSourceError:
-                return None
-            if areas.empty:
-                return None
-            by_level = {lv: frozenset(group.id.astype(str)) for lv, group in areas.groupby("level")}
-            self._areas_memo = (now + STATIC_TTL, by_level)
-        return self._areas_memo[1].get(level, frozenset())
+        """Values of the indicators ``ids`` at ``level``, rolled up from their leaf facts."""
+        return self.derive.latest(ids, level, at)
 
     def series(self, ids: Sequence[str], area_ids: Sequence[str], start: datetime, end: datetime,
                step: timedelta) -> Frame[pd.DataFrame]:
-        """Values over ``[start, end)`` at ``step``."""
-        parts = [src.series(inds, area_ids, start, end, step)
-                 for src, inds in self._by_source(ids, history=True)]
-        return merge(parts, SERIES_COLUMNS)
+        """Values over ``[start, end)`` at ``step`` for the areas asked, rolled up alike."""
+        return self.derive.series(ids, area_ids, start, end, step)
+
+    @property
+    def root_id(self) -> str:
+        """The id of the whole city's area (the store's root row, else ``city.id``)."""
+        hier = self.hierarchy()
+        return hier.root_id if hier is not None else self.config.city.id
+
+    def hierarchy(self) -> Hierarchy | None:
+        """The area hierarchy in our level words, kept as long as the areas are cached;
+        None while its store cannot be read."""
+        now = time.monotonic()
+        if self._hier_memo is None or now >= self._hier_memo[0]:
+            try:
+                frame = self._areas_from.areas()
+            except DataSourceError:
+                return self._hier_memo[1] if self._hier_memo else None
+            city = self.config.city
+            hier = normalise(frame.data, root_id=city.id, name_zh=city.name_zh, name_en=city.name_en,
+                             level_names=city.level_names)
+            self._hier_memo = (now + min(STATIC_TTL, 60), hier, frame)
+        return self._hier_memo[1]
 
     def events(self, since: datetime, until: datetime | None = None) -> Frame[pd.DataFrame]:
         """Events with their coordinates in the map's display system."""
@@ -130,7 +122,12 @@ class DataService:
         return replace(frame, data=data)
 
     def areas(self) -> Frame[pd.DataFrame]:
-        return self._areas_from.areas()
+        """The area hierarchy in our level words, with a root row (see :meth:`hierarchy`)."""
+        hier = self.hierarchy()
+        if hier is None:
+            return self._areas_from.areas()   # raises the store's error
+        assert self._hier_memo is not None
+        return replace(self._hier_memo[2], data=hier.areas.copy())
 
     def layer(self, name: str) -> Frame[dict[str, Any]]:
         """A map layer with its coordinates in the map's display system."""
@@ -164,8 +161,16 @@ class DataService:
                           "failures": stats.failures}
             adapters[name] = h
         ok = all(a["status"] == "ok" for a in adapters.values())
-        return {"status": "ok" if ok else "degraded", "time": utcnow().isoformat(),
-                "cache": {"backend": self.backend_name}, "adapters": adapters}
+        out = {"status": "ok" if ok else "degraded", "time": utcnow().isoformat(),
+               "cache": {"backend": self.backend_name}, "adapters": adapters}
+        hier = self.hierarchy()
+        if hier is not None:
+            out["areas"] = {"root": hier.root_id, "rows": len(hier.areas), "left_out": hier.dropped,
+                            "levels": {lv: len(hier.by_level.get(lv, [])) for lv in hier.levels_present()},
+                            "problems": list(hier.problems)}
+            if hier.problems:
+                out["status"] = "degraded"
+        return out
 
     def _by_source(self, ids: Sequence[str], *, history: bool = False
                    ) -> list[tuple[CachedSource, list[Indicator]]]:

@@ -16,7 +16,6 @@ import pandas as pd
 
 from ..base import EVENT_COLUMNS, LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, Frame, Health, utcnow
 from ..errors import BadQuery
-from ..rollup import roll_up
 from . import events as ev
 from . import layers, metrics, states
 from .boundaries import BoundaryError, build_city_within, read_districts
@@ -26,25 +25,23 @@ from .rhythm import LocalClock
 if TYPE_CHECKING:
     from citybrain.catalogue import Indicator
 
-MAX_POINTS = 200_000  # instants × areas in one series read
+MAX_POINTS = 2_000_000  # instants × grids × indicators in one series read
 EVENT_WINDOW = timedelta(days=2)
 END_OF_STEP = frozenset({"latest", "daily_total"})  # time rollups read at the end of each step
-KNOWN_METRICS = sorted([*metrics.GRID_METRICS, *metrics.LEVEL_METRICS])
+KNOWN_METRICS = sorted([*metrics.GRID_METRICS, *metrics.FACT_METRICS])
+LEAF = "grid"
 
 
 class SimulatorSource:
     """A datasource whose store is a deterministic model of the city."""
 
     type = "simulator"
+    leaf_level = LEAF   # the store's facts are per grid; the data service rolls them up
 
     def __init__(self, name: str, *, seed: int = 20261125, timezone: str = "Asia/Shanghai",
                  city_name_zh: str = "云江市", city_name_en: str = "Yunjiang",
-                 scale: int = 1, boundaries: str | None = None, clock: Any = None,
-                 metric_of: dict[str, str] | None = None) -> None:
-        """``metric_of`` maps the catalogue's indicator ids to this simulator's metrics, so a
-        ``weighted_mean`` roll-up ``by`` an indicator weighs by that indicator's metric."""
+                 scale: int = 1, boundaries: str | None = None, clock: Any = None) -> None:
         self.name = name
-        self.metric_of = dict(metric_of or {})
         self.seed = int(seed)
         self.timezone = timezone
         if boundaries:
@@ -81,23 +78,36 @@ class SimulatorSource:
 
     @staticmethod
     def check_binding(indicator: Indicator) -> list[str]:
-        """Problems with an indicator's binding to the simulator."""
+        """Problems with an indicator's binding to the simulator: the metric, and the columns
+        its roll-up reads."""
         params = indicator.binding.params()
         metric = params.get("metric")
         extra = set(params) - {"metric"}
         problems = [f"binding.{k}: no such key for a simulator binding (only 'metric')"
                     for k in sorted(extra)]
+        if indicator.binding.level not in (None, LEAF):
+            problems.append(f"binding.level: the simulator gives {LEAF} facts, found {indicator.binding.level!r}")
         if metric not in KNOWN_METRICS:
             problems.append(f"binding.metric: expected one of the simulator's metrics "
                             f"({', '.join(KNOWN_METRICS)}), found {metric!r}")
-        elif indicator.rollup.by and indicator.rollup.by not in metrics.GRID_METRICS:
-            problems.append(f"rollup.by: expected a simulator grid metric to weigh by, "
-                            f"found {indicator.rollup.by!r}")
-        elif (metric in metrics.LEVEL_METRICS) != (indicator.rollup.method == "derived"):
-            want = "derived" if metric in metrics.LEVEL_METRICS else "sum, mean, weighted_mean, ..."
-            problems.append(f"rollup.method: expected {want} for simulator metric {metric!r}, "
-                            f"found {indicator.rollup.method!r}")
+            return problems
+        rule = indicator.rollup
+        columns = metrics.FACT_COLUMNS.get(metric, ())
+        if columns and rule.method not in ("ratio", "standard"):
+            problems.append(f"rollup.method: simulator metric {metric!r} gives the columns "
+                            f"{', '.join(columns)}, not a value: expected 'ratio' or 'standard' over them, "
+                            f"found {rule.method!r}")
+        wanted = [r for r in (rule.numerator, rule.denominator, *rule.inputs.values()) if r]
+        absent = [r for r in wanted if r not in columns]
+        if absent and rule.method in ("ratio", "standard"):
+            problems.append(f"rollup: {', '.join(map(repr, absent))} is not a column of simulator metric "
+                            f"{metric!r} (it gives {', '.join(columns) or 'a value only'})")
         return problems
+
+    @staticmethod
+    def columns_of(indicator: Indicator) -> list[str]:
+        """The fact columns the binding's rows carry besides the value."""
+        return list(metrics.FACT_COLUMNS.get(str(indicator.binding.params().get("metric")), ()))
 
     # --- the contract -----------------------------------------------------------------
     def areas(self) -> Frame[pd.DataFrame]:
@@ -106,43 +116,42 @@ class SimulatorSource:
 
     def latest(self, indicators: Sequence[Indicator], level: AreaLevel,
                at: datetime | None = None) -> Frame[pd.DataFrame]:
+        """Each indicator's facts per grid at ``at`` (the simulator gives grid facts only)."""
+        self._leaf_only(level)
         at = self._align(at or self._now())
-        ids, values = self._evaluate(indicators, level, np.array([at.timestamp()]))
-        rows = [(ind.id, area, at, float(v)) for ind, arr in zip(indicators, values, strict=True)
-                for area, v in zip(ids, arr[0], strict=True)]
-        return Frame(pd.DataFrame(rows, columns=LATEST_COLUMNS), as_of=at, source=self.name)
+        grids = self.geo.grid_ids
+        parts = [self._long(ind, columns, grids, np.array([at.timestamp()]), slice(None))
+                 for ind, columns in zip(indicators, self._evaluate(indicators, np.array([at.timestamp()])),
+                                         strict=True)]
+        return Frame(_concat(parts, LATEST_COLUMNS), as_of=at, source=self.name)
 
     def series(self, indicators: Sequence[Indicator], area_ids: Sequence[str], start: datetime,
                end: datetime, step: timedelta) -> Frame[pd.DataFrame]:
+        """Grid facts over ``[start, end)`` at ``step``."""
         if step <= timedelta(0) or end <= start:
             raise BadQuery(self.name, f"empty time range [{start}, {end}) at step {step}")
         stamps = np.arange(start.timestamp(), end.timestamp(), step.total_seconds())
-        levels = self._levels_of(area_ids)
-        if len(stamps) * max(len(area_ids), 1) * len(indicators) > MAX_POINTS:
-            raise BadQuery(self.name, f"{len(stamps)} instants × {len(area_ids)} areas is too "
+        pick = self._grid_columns(area_ids)
+        if len(stamps) * max(len(pick), 1) * len(indicators) > MAX_POINTS:
+            raise BadQuery(self.name, f"{len(stamps)} instants × {len(pick)} grids is too "
                                       f"many points; use a coarser step")
         # a value per step: an instant for levels and rates; for counters and "latest" the
         # last moment of the step (so a day of a counter that restarts at midnight is its total)
         now = self._now().timestamp()
         ends = np.minimum(stamps + step.total_seconds(), now) - 1.0
-        ts = pd.to_datetime(stamps, unit="s", utc=True)
+        grids = [self.geo.grid_ids[c] for c in pick]
         parts = []
-        for level, wanted in levels.items():
-            for at_end in (False, True):
-                group = [i for i in indicators if (i.time_rollup in END_OF_STEP) == at_end]
-                if not group:
-                    continue
-                ids, values = self._evaluate(group, level, ends if at_end else stamps)
-                pick = [ids.index(a) for a in wanted]
-                for ind, arr in zip(group, values, strict=True):
-                    for col, area in zip(pick, wanted, strict=True):
-                        parts.append(pd.DataFrame({"ts": ts, "indicator": ind.id, "area_id": area,
-                                                   "value": arr[:, col]}))
-        data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SERIES_COLUMNS)
+        for at_end in (False, True):
+            group = [i for i in indicators if (i.time_rollup in END_OF_STEP) == at_end]
+            if group:
+                values = self._evaluate(group, ends if at_end else stamps)
+                parts += [self._long(ind, cols, grids, stamps, pick)
+                          for ind, cols in zip(group, values, strict=True)]
+        data = _concat(parts, SERIES_COLUMNS)
         last = stamps[-1] + (step.total_seconds() if any(i.time_rollup in END_OF_STEP for i in indicators)
                              else 0.0)
         as_of = min(self._now(), datetime.fromtimestamp(last, UTC))
-        return Frame(data[SERIES_COLUMNS], as_of=as_of, source=self.name)
+        return Frame(data, as_of=as_of, source=self.name)
 
     def events(self, since: datetime, until: datetime | None = None) -> Frame[pd.DataFrame]:
         until = until or self._now()
@@ -188,40 +197,53 @@ class SimulatorSource:
             raise BadQuery("simulator", f"time {at} has no time zone")
         return at.astimezone(UTC).replace(microsecond=0)
 
-    def _levels_of(self, area_ids: Sequence[str]) -> dict[str, list[str]]:
-        known = self.geo.areas.set_index("id").level
-        out: dict[str, list[str]] = {}
+    def _leaf_only(self, level: str) -> None:
+        if level != LEAF:
+            raise BadQuery(self.name, f"the simulator gives {LEAF} facts only, asked for level {level!r}; "
+                                      f"the data service rolls grids up to every other level")
+
+    def _grid_columns(self, area_ids: Sequence[str]) -> list[int]:
+        index = self.geo.grid_index_of
+        out = []
         for a in area_ids:
-            if a not in known.index:
-                raise BadQuery(self.name, f"unknown area id {a!r}")
-            out.setdefault(str(known[a]), []).append(a)
+            if a not in index:
+                known = self.geo.areas.set_index("id").level
+                what = f"a {known[a]}, not a grid" if a in known.index else "unknown"
+                raise BadQuery(self.name, f"area id {a!r} is {what}: the simulator gives {LEAF} facts only")
+            out.append(index[a])
         return out
 
-    def _evaluate(self, indicators: Sequence[Indicator], level: str,
-                  stamps: np.ndarray) -> tuple[list[str], list[np.ndarray]]:
+    def _evaluate(self, indicators: Sequence[Indicator], stamps: np.ndarray) -> list[dict[str, np.ndarray]]:
+        """Per indicator: its (T, G) columns: ``value`` for grid metrics, the facts otherwise."""
         clock = LocalClock.of(stamps, self.timezone)
         ctx = metrics.Context(self.seed, self.geo, self.statics, clock, self.timezone)
-        ids, members = self.geo.members(level)
         out = []
         for ind in indicators:
             metric = ind.binding.params().get("metric")
-            if metric in metrics.LEVEL_METRICS:
-                out.append(metrics.LEVEL_METRICS[metric](ctx, members))
+            if metric in metrics.FACT_METRICS:
+                out.append(metrics.FACT_METRICS[metric](ctx))
             elif metric in metrics.GRID_METRICS:
-                base = metrics.GRID_METRICS[metric](ctx)
-                weights = None
-                if ind.rollup.method == "weighted_mean":
-                    weights = self._weights(ctx, ind.rollup.by or "")
-                out.append(roll_up(base, members, ind.rollup.method, weights, source=self.name))
+                out.append({"value": metrics.GRID_METRICS[metric](ctx)})
             else:
                 raise BadQuery(self.name, f"indicator {ind.id!r}: unknown metric {metric!r}")
-        return ids, [np.round(v, ind.decimals + 1) for v, ind in zip(out, indicators, strict=True)]
+        return out
 
-    def _weights(self, ctx: metrics.Context, by: str) -> np.ndarray:
-        metric = self.metric_of.get(by, by)
-        if metric in metrics.GRID_METRICS:
-            return metrics.GRID_METRICS[metric](ctx)
-        raise BadQuery(self.name, f"cannot weigh by {by!r}: its metric {metric!r} is not a simulator grid metric")
+    @staticmethod
+    def _long(ind: Indicator, columns: dict[str, np.ndarray], grids: Sequence[str], stamps: np.ndarray,
+              pick: slice | list[int]) -> pd.DataFrame:
+        """(T, G) columns as long rows: ts, indicator, area_id, value and any fact columns."""
+        n_t, n_a = len(stamps), len(grids)
+        data: dict[str, Any] = {
+            "ts": pd.to_datetime(np.repeat(stamps, n_a), unit="s", utc=True),
+            "indicator": ind.id,
+            "area_id": np.tile(np.asarray(grids, dtype=object), n_t),
+        }
+        data["value"] = (np.asarray(columns["value"])[:, pick].reshape(-1) if "value" in columns
+                         else np.full(n_t * n_a, np.nan))
+        for name, arr in columns.items():
+            if name != "value":
+                data[name] = np.asarray(arr)[:, pick].reshape(-1)
+        return pd.DataFrame(data)
 
     def _event_rows(self, raw: pd.DataFrame, at: float) -> pd.DataFrame:
         if raw.empty:
@@ -244,3 +266,11 @@ class SimulatorSource:
             "arrived_at": pd.to_datetime(arrived, unit="s", utc=True),
         })
         return data.sort_values("reported_at", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Long parts as one frame, the contract's columns first, fact columns after."""
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    data = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return data[columns + [c for c in data.columns if c not in columns]]

@@ -9,6 +9,7 @@ facilities and parking lots stand inside the cells.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,11 @@ class CityGeography:
     vertices: tuple[np.ndarray, np.ndarray]  # lattice vertex lon, lat, shape (cols+1, rows+1)
     cell_ij: np.ndarray                      # (G, 2) lattice cell of each grid, in grid order
     layout: Layout = Layout()
+
+    @cached_property
+    def grid_index_of(self) -> dict[str, int]:
+        """Each grid id's column in the (T, G) metric arrays."""
+        return {str(g): n for n, g in enumerate(self.grid_ids)}
 
     def grid_of_cell(self, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lattice (i, j) of grid indices."""

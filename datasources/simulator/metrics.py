@@ -1,10 +1,10 @@
 """The simulator's metrics: pure functions of (seed, time) over the city's geography.
 
-A *grid metric* gives a (T, G) array per grid and is rolled up the hierarchy by the
-indicator's rollup rule. A *level metric* is computed natively at each level from its
-inputs, the way the standards define it: the AQI from the area's mean pollutant
-concentrations (HJ 633-2012), the TPI from the vehicle-kilometres on congested road
-segments in the area (GB/T 33171-2016), parking occupancy from spaces taken / spaces.
+A *grid metric* gives a (T, G) array of values per grid. A *fact metric* gives several
+(T, G) columns per grid from which the indicator's rule makes the value at every level:
+pollutant concentrations (the AQI per HJ 633-2012 from their area means), vehicle-km on
+congested segments and on all (the TPI per GB/T 33171-2016), spaces taken and spaces.
+The simulator rolls nothing up itself: the data service does, as for every store.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from datasources.standards import aqi, tpi
+from datasources.standards import tpi
 
 from . import events as ev
 from . import noise, rhythm
@@ -88,25 +88,24 @@ def segment_state(ctx: Context) -> dict[str, np.ndarray]:
     return ctx.memo("segments", build)
 
 
-def _segment_members(ctx: Context, members: np.ndarray) -> np.ndarray:
-    return members[:, ctx.s.seg_grid]
+def _per_grid(ctx: Context, per_segment: np.ndarray) -> np.ndarray:
+    """(T, S) segment values summed into (T, G) grids."""
+    out = np.zeros((per_segment.shape[0], ctx.s.n_grids))
+    np.add.at(out.T, ctx.s.seg_grid, per_segment.T)
+    return out
 
 
-def level_tpi(ctx: Context, members: np.ndarray) -> np.ndarray:
+def fact_tpi(ctx: Context) -> dict[str, np.ndarray]:
+    """Vehicle-km per grid, all and on moderately or severely congested segments (GB/T 33171)."""
     seg = segment_state(ctx)
     level = tpi.segment_level(seg["speed"], ctx.s.road_class[None, :].repeat(len(seg["speed"]), 0))
-    m = _segment_members(ctx, members).T
-    congested = (seg["vkt"] * (level >= 4)) @ m
-    total = seg["vkt"] @ m
-    share = np.divide(congested, total, out=np.zeros_like(total), where=total > 0)
-    return np.round(tpi.tpi_from_congested_share(share), 2)
+    return {"congested_vkt": _per_grid(ctx, seg["vkt"] * (level >= 4)), "vkt": _per_grid(ctx, seg["vkt"])}
 
 
-def level_avg_speed(ctx: Context, members: np.ndarray) -> np.ndarray:
+def fact_avg_speed(ctx: Context) -> dict[str, np.ndarray]:
+    """Vehicle-km and vehicle-hours per grid: their ratio is the space-mean speed."""
     seg = segment_state(ctx)
-    m = _segment_members(ctx, members).T
-    hours = (seg["vkt"] / seg["speed"]) @ m
-    return np.divide(seg["vkt"] @ m, hours, out=np.full_like(hours, np.nan), where=hours > 0)
+    return {"vkt": _per_grid(ctx, seg["vkt"]), "vht": _per_grid(ctx, seg["vkt"] / seg["speed"])}
 
 
 def grid_checkpoint_flow(ctx: Context) -> np.ndarray:
@@ -124,14 +123,16 @@ def parking_occupancy(ctx: Context) -> np.ndarray:
     return np.clip(base * (0.8 + 0.3 * ctx.smooth("parking", 1800, lots)), 0.02, 0.99)
 
 
-def level_parking(ctx: Context, members: np.ndarray) -> np.ndarray:
+def fact_parking(ctx: Context) -> dict[str, np.ndarray]:
+    """Spaces taken and spaces per grid (grids without a lot have no facts)."""
     s = ctx.s
-    occ = parking_occupancy(ctx)
-    taken = occ * s.park_capacity
-    lot_members = members[:, s.park_grid].T
-    spaces = s.park_capacity @ lot_members
-    return 100 * np.divide(taken @ lot_members, spaces, out=np.full((len(occ), len(spaces)), np.nan),
-                           where=spaces > 0)
+    taken = parking_occupancy(ctx) * s.park_capacity
+    occupied = np.zeros((len(taken), s.n_grids))
+    np.add.at(occupied.T, s.park_grid, taken.T)
+    capacity = np.bincount(s.park_grid, weights=s.park_capacity, minlength=s.n_grids)
+    has = capacity > 0
+    return {"occupied": np.where(has, occupied, np.nan),
+            "capacity": np.broadcast_to(np.where(has, capacity, np.nan), occupied.shape)}
 
 
 # --- events-derived counts ------------------------------------------------------------
@@ -171,19 +172,14 @@ def concentrations(ctx: Context) -> dict[str, np.ndarray]:
     return ctx.memo("conc", build)
 
 
-def _area_mean(values: np.ndarray, members: np.ndarray) -> np.ndarray:
-    return (values @ members.T) / members.sum(axis=1)
+def fact_aqi(ctx: Context) -> dict[str, np.ndarray]:
+    """Pollutant concentrations per grid: the AQI of an area is computed from their means."""
+    return dict(concentrations(ctx))
 
 
-def level_aqi(ctx: Context, members: np.ndarray) -> np.ndarray:
-    c = {k: _area_mean(v, members) for k, v in concentrations(ctx).items()}
-    return aqi.hourly_aqi_array(pm25=c["pm25"], pm10=c["pm10"], so2=c["so2"], no2=c["no2"],
-                                o3=c["o3"], co=c["co"])
-
-
-def pollutant(name: str) -> Callable[[Context, np.ndarray], np.ndarray]:
-    def metric(ctx: Context, members: np.ndarray) -> np.ndarray:
-        return _area_mean(concentrations(ctx)[name], members)
+def pollutant(name: str) -> Callable[[Context], np.ndarray]:
+    def metric(ctx: Context) -> np.ndarray:
+        return concentrations(ctx)[name]
     return metric
 
 
@@ -212,13 +208,17 @@ def grid_facility_faults(ctx: Context) -> np.ndarray:
     return out
 
 
-def level_light_intact(ctx: Context, members: np.ndarray) -> np.ndarray:
+def fact_lights(ctx: Context) -> dict[str, np.ndarray]:
+    """Street lights per grid, all and working (grids without a light have no facts)."""
     lights = ctx.s.fac_kind == "street_light"
     working = (~facility_faulty(ctx)[:, lights]).astype(float)
-    lm = members[:, ctx.s.fac_grid[lights]].T
-    total = lm.sum(axis=0)
-    return 100 * np.divide(working @ lm, total, out=np.full((len(working), lm.shape[1]), np.nan),
-                           where=total > 0)
+    grids = ctx.s.fac_grid[lights]
+    out = np.zeros((len(working), ctx.s.n_grids))
+    np.add.at(out.T, grids, working.T)
+    total = np.bincount(grids, minlength=ctx.s.n_grids).astype(float)
+    has = total > 0
+    return {"lights_working": np.where(has, out, np.nan),
+            "lights": np.broadcast_to(np.where(has, total, np.nan), out.shape)}
 
 
 # --- smooth per-grid fields --------------------------------------------------------------
@@ -280,14 +280,21 @@ GRID_METRICS: dict[str, Callable[[Context], np.ndarray]] = {
                                     curve_amp=0.1),
 }
 
-LEVEL_METRICS: dict[str, Callable[[Context, np.ndarray], np.ndarray]] = {
-    "tpi": level_tpi,
-    "avg_speed": level_avg_speed,
-    "parking_occupancy": level_parking,
-    "aqi": level_aqi,
-    "pm25": pollutant("pm25"),
-    "pm10": pollutant("pm10"),
-    "no2": pollutant("no2"),
-    "o3": pollutant("o3"),
-    "streetlight_intact_rate": level_light_intact,
+GRID_METRICS.update({"pm25": pollutant("pm25"), "pm10": pollutant("pm10"), "no2": pollutant("no2"),
+                     "o3": pollutant("o3")})
+
+# metrics whose facts are several columns per grid; the catalogue's rule makes the value
+FACT_METRICS: dict[str, Callable[[Context], dict[str, np.ndarray]]] = {
+    "tpi": fact_tpi,
+    "avg_speed": fact_avg_speed,
+    "parking_occupancy": fact_parking,
+    "aqi": fact_aqi,
+    "streetlight_intact_rate": fact_lights,
+}
+FACT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "tpi": ("congested_vkt", "vkt"),
+    "avg_speed": ("vkt", "vht"),
+    "parking_occupancy": ("occupied", "capacity"),
+    "aqi": ("pm25", "pm10", "so2", "no2", "o3", "co"),
+    "streetlight_intact_rate": ("lights_working", "lights"),
 }

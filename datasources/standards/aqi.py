@@ -190,3 +190,26 @@ def hourly_aqi_array(
     if not subs:
         raise ValueError("no pollutant concentrations given")
     return np.asarray(reduce(np.maximum, subs), dtype=float)
+
+
+def daily_aqi_array(
+    *,
+    pm25: npt.ArrayLike | None = None,
+    pm10: npt.ArrayLike | None = None,
+    so2: npt.ArrayLike | None = None,
+    no2: npt.ArrayLike | None = None,
+    o3: npt.ArrayLike | None = None,
+    co: npt.ArrayLike | None = None,
+) -> np.ndarray:
+    """Vectorised daily AQI from 24-hour mean concentrations (HJ 633-2012 §5.1).
+
+    ``o3`` is read against the 8-hour table: give the day's largest 8-hour mean where it is
+    known; a day's mean is its lower bound. A NaN makes that element's AQI NaN.
+    """
+    given = {"pm25": pm25, "pm10": pm10, "so2": so2, "no2": no2, "co": co}
+    subs = [np.asarray(iaqi(k, v, "24h"), dtype=float) for k, v in given.items() if v is not None]
+    if o3 is not None:
+        subs.append(np.asarray(iaqi("o3", o3, "8h"), dtype=float))
+    if not subs:
+        raise ValueError("no pollutant concentrations given")
+    return np.asarray(reduce(np.maximum, subs), dtype=float)

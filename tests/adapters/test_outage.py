@@ -29,7 +29,7 @@ def write_config(tmp_path: Path, url: str) -> Path:
     base["datasources"]["platform"] = {"type": "redis", "url": url, "socket_timeout": 0.5}
     tpi = next(i for i in base["indicators"] if i["id"] == "traffic_tpi")
     tpi["refresh_seconds"] = 1
-    tpi["binding"] = {"source": "platform", "key": "cityos:idx:{indicator}:{level}",
+    tpi["binding"] = {"source": "platform", "key": "cityos:idx:{indicator}:{level}", "answers": ["city"],
                       "type": "hash", "value_field": "v", "ts_field": "t"}
     tpi["history"] = {"source": "sim", "metric": "tpi"}
     path = tmp_path / "outage.yaml"

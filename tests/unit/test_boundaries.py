@@ -51,9 +51,10 @@ def test_features_stand_inside_the_city(sim: SimulatorSource) -> None:
 
 def test_indicators_and_events_work_inside_the_boundaries(sim: SimulatorSource) -> None:
     from citybrain.config import load_config
+    from tests.rolled import Rolled
 
     catalogue = load_config(env={}).catalogue
-    values = sim.latest([catalogue.get("traffic_tpi"), catalogue.get("aqi")], "district").data
+    values = Rolled(sim).latest([catalogue.get("traffic_tpi"), catalogue.get("aqi")], "district").data
     assert len(values) == 8 and values.value.notna().all()
     from datetime import timedelta
 

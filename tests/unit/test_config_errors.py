@@ -78,7 +78,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
      ["indicators", "at least one indicator with weight > 0", "found none"]),
     ("rollup_by_unknown_indicator",
      lambda d: indicator(d, 10).update(rollup={"method": "weighted_mean", "by": "people"}),
-     ["indicators[10].rollup.by", "the id of another indicator", "'people'"]),
+     ["indicators[10]", "rollup.by", "'people'", "neither another indicator nor a column"]),
 ]
 
 

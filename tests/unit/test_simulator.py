@@ -10,6 +10,7 @@ import pytest
 from citybrain.config import load_config
 from datasources.errors import BadQuery
 from datasources.simulator.adapter import SimulatorSource
+from tests.rolled import Rolled
 
 CONFIG = load_config(env={})
 CAT = CONFIG.catalogue
@@ -23,8 +24,9 @@ def local(day: int, hour: float) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def sim() -> SimulatorSource:
-    return SimulatorSource("sim", seed=20261125)
+def sim() -> Rolled:
+    """The simulator behind the data service, which rolls its grid facts up to every level."""
+    return Rolled(SimulatorSource("sim", seed=20261125), CONFIG)
 
 
 def city_value(sim: SimulatorSource, indicator: str, at: datetime) -> float:
@@ -58,7 +60,7 @@ def test_area_hierarchy_is_consistent(sim: SimulatorSource) -> None:
 
 
 def test_same_seed_gives_the_same_city_and_values() -> None:
-    a, b = SimulatorSource("a", seed=7), SimulatorSource("b", seed=7)
+    a, b = Rolled(SimulatorSource("sim", seed=7), CONFIG), Rolled(SimulatorSource("sim", seed=7), CONFIG)
     inds = list(CAT)
     fa, fb = a.latest(inds, "grid", WED_0800), b.latest(inds, "grid", WED_0800)
     assert fa.data.equals(fb.data)
@@ -67,7 +69,7 @@ def test_same_seed_gives_the_same_city_and_values() -> None:
 
 
 def test_another_seed_gives_another_city() -> None:
-    a, b = SimulatorSource("a", seed=1), SimulatorSource("b", seed=2)
+    a, b = Rolled(SimulatorSource("sim", seed=1), CONFIG), Rolled(SimulatorSource("sim", seed=2), CONFIG)
     assert a.layer("grids").data != b.layer("grids").data
     assert not a.latest(list(CAT), "grid", WED_0800).data.value.equals(
         b.latest(list(CAT), "grid", WED_0800).data.value)
@@ -79,7 +81,7 @@ def test_past_values_are_reproducible_without_storage(sim: SimulatorSource) -> N
     inds = [CAT.get(i) for i in ids]
     at = local(20, 18)
     live = sim.latest(inds, "district", at).data.set_index(["indicator", "area_id"]).value
-    fresh = SimulatorSource("again", seed=20261125)
+    fresh = Rolled(SimulatorSource("sim", seed=20261125), CONFIG)
     series = fresh.series(inds, ["D01", "D02", "D03"], at - timedelta(hours=1),
                           at + timedelta(minutes=1), timedelta(minutes=5)).data
     at_row = series[series.ts == at].set_index(["indicator", "area_id"]).value

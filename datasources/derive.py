@@ -1,0 +1,322 @@
+"""Every level and window the pages ask for, derived from the leaf facts a store gives.
+
+The store gives each indicator at its binding's leaf ``level`` (a district, a grid, a
+parking lot's district); this module reads those facts through the cache and rolls them
+up the hierarchy by the catalogue's rule (:mod:`datasources.rollup`). A level the
+binding lists under ``answers`` is read from the store as it is. The simulator goes
+through the same path as every other store.
+
+Reads are batched per (source, level) or (source, areas); one indicator whose read
+fails is reported in :attr:`Frame.missing` and the others still come back.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .base import LATEST_COLUMNS, SERIES_COLUMNS, Frame, utcnow
+from .errors import BadQuery, DataSourceError
+from .hierarchy import LEVELS, Hierarchy
+from .rollup import combine
+
+if TYPE_CHECKING:
+    from citybrain.catalogue import Catalogue, Indicator
+
+    from .cache import CachedSource
+
+MAX_DEPTH = 4   # indicators weighed by indicators weighed by ...
+MEMO_SIZE = 256  # derived results kept while the reads behind them are unchanged
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one indicator's values at one level are made."""
+
+    read_level: str | None     # the level read from the store (None: not available)
+    direct: bool               # the store answers this level itself: no roll-up
+    reason: str = ""
+
+
+def finer(a: str, b: str) -> bool:
+    """Whether level ``a`` lies below level ``b``."""
+    return LEVELS.index(a) > LEVELS.index(b)
+
+
+class Deriver:
+    """Latest values and series at any level, rolled up from leaf facts."""
+
+    def __init__(self, catalogue: Catalogue, sources: Mapping[str, CachedSource],
+                 hierarchy: Callable[[], Hierarchy | None],
+                 on_unknown: Callable[[str, str, int, str], None] | None = None) -> None:
+        self.catalogue = catalogue
+        # a store whose facts always come at one level (the simulator's grids) says so
+        self.natural = {name: lv for name, src in sources.items()
+                        if (lv := getattr(src.source, "leaf_level", None)) in LEVELS}
+        self.sources = sources
+        self.hierarchy = hierarchy
+        self._memo: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Frame[pd.DataFrame]]] = OrderedDict()
+        self.on_unknown = on_unknown or (lambda source, what, n, example: None)
+
+    # --- planning -------------------------------------------------------------------------
+    def leaf(self, ind: Indicator, *, history: bool = False) -> str:
+        """The level of the facts the store gives for ``ind``."""
+        binding = ind.series_binding() if history else ind.binding
+        return binding.level or self.natural.get(binding.source) or ind.leaf_level
+
+    def plan(self, ind: Indicator, level: str, *, history: bool = False) -> Plan:
+        binding = ind.series_binding() if history else ind.binding
+        leaf = self.leaf(ind, history=history)
+        if level in binding.answers:
+            return Plan(level, True)
+        if finer(level, leaf):
+            return Plan(None, False, f"{ind.id} is not available at level {level}: its finest facts "
+                                     f"are at {leaf}")
+        return Plan(leaf, False)
+
+    # --- latest ---------------------------------------------------------------------------
+    def latest(self, ids: Sequence[str], level: str, at: datetime | None = None) -> Frame[pd.DataFrame]:
+        inds = [self.catalogue.get(i) for i in ids]
+        hier = self.hierarchy()
+        reads: dict[tuple[str, str], Frame[pd.DataFrame] | DataSourceError] = {}
+        wanted = [(ind, self.plan(ind, level)) for ind in inds]
+        self._prefetch(reads, [(ind, p.read_level) for ind, p in wanted if p.read_level], at, hier)
+        key = ("latest", tuple(ids), level, at, id(hier))
+        hit = self._recall(key, reads)
+        if hit is not None:
+            return hit
+        parts, used = [], []
+        missing: dict[str, str | DataSourceError] = {}
+        for ind, plan in wanted:
+            if plan.read_level is None:
+                missing[ind.id] = plan.reason
+                continue
+            try:
+                values, frames = self._latest_of(ind, level, plan, hier, reads, at, 0)
+            except DataSourceError as exc:
+                missing[ind.id] = exc
+                continue
+            parts.append(values.assign(indicator=ind.id)[LATEST_COLUMNS])
+            used += frames
+        return self._keep(key, reads, _assemble(parts, used, missing, LATEST_COLUMNS))
+
+    # --- a memo of derived results ---------------------------------------------------------
+    @staticmethod
+    def _signature(reads: Mapping[Any, Any]) -> tuple[Any, ...]:
+        """What the reads behind a result were: a cache hit returns the same fetch time."""
+        out = []
+        for k, v in reads.items():
+            frame = v[0] if isinstance(v, tuple) else v
+            out.append((k, frame.fetched_at, frame.stale) if isinstance(frame, Frame) else (k, str(frame)))
+        return tuple(sorted(out, key=repr))
+
+    def _recall(self, key: tuple[Any, ...], reads: Mapping[Any, Any]) -> Frame[pd.DataFrame] | None:
+        hit = self._memo.get(key)
+        if hit is None or hit[0] != self._signature(reads):
+            return None
+        return replace(hit[1], data=hit[1].data.copy())
+
+    def _keep(self, key: tuple[Any, ...], reads: Mapping[Any, Any],
+              frame: Frame[pd.DataFrame]) -> Frame[pd.DataFrame]:
+        self._memo[key] = (self._signature(reads), frame)
+        self._memo.move_to_end(key)
+        while len(self._memo) > MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return replace(frame, data=frame.data.copy())
+
+    def _latest_of(self, ind: Indicator, level: str, plan: Plan, hier: Hierarchy | None,
+                   reads: dict[tuple[str, str], Any], at: datetime | None,
+                   depth: int) -> tuple[pd.DataFrame, list[Frame[pd.DataFrame]]]:
+        read_level = str(plan.read_level)
+        frame, rows = self._read_latest(ind, read_level, reads, at, hier)
+        if plan.direct:
+            return rows[["area_id", "ts", "value"]], [frame]
+        rows, frames = self._with_inputs(ind, rows, read_level, hier, reads, at, depth)
+        target = _target(hier, read_level, level, rows, frame.source)
+        out = combine(rows, target, ind.rollup, by_time=False, source=frame.source)
+        return out[["area_id", "ts", "value"]], [frame, *frames]
+
+    def _read_latest(self, ind: Indicator, level: str, reads: dict[tuple[str, str], Any],
+                     at: datetime | None, hier: Hierarchy | None
+                     ) -> tuple[Frame[pd.DataFrame], pd.DataFrame]:
+        key = (ind.id, level)
+        if key not in reads:
+            self._prefetch(reads, [(ind, level)], at, hier)
+        got = reads[key]
+        if isinstance(got, DataSourceError):
+            raise got
+        return got
+
+    def _prefetch(self, reads: dict[tuple[str, str], Any], wanted: Sequence[tuple[Indicator, str]],
+                  at: datetime | None, hier: Hierarchy | None) -> None:
+        """One store read per (source, level) for every (indicator, level) not read yet."""
+        groups: dict[tuple[str, str, tuple[str, ...]], list[Indicator]] = {}
+        for ind, level in wanted:
+            if (ind.id, level) not in reads:
+                groups.setdefault((ind.binding.source, level, _facts_key(ind)), []).append(ind)
+        for (source, level, _facts), inds in groups.items():
+            try:
+                frame = self.sources[source].latest(inds, level, at)
+            except DataSourceError as exc:
+                for ind in inds:
+                    reads[(ind.id, level)] = exc
+                continue
+            known = hier.ids_at(level) if hier is not None else None
+            rows = self._count_unknown(frame.data, known, frame.source, f"latest at {level}")
+            split = dict(iter(rows.groupby("indicator", sort=False))) if not rows.empty else {}
+            for ind in inds:
+                reads[(ind.id, level)] = (frame, split.get(ind.id, rows.iloc[0:0]))
+
+    def _with_inputs(self, ind: Indicator, rows: pd.DataFrame, level: str, hier: Hierarchy | None,
+                     reads: dict[tuple[str, str], Any], at: datetime | None,
+                     depth: int) -> tuple[pd.DataFrame, list[Frame[pd.DataFrame]]]:
+        """``rows`` with a column for every input of the rule that is another indicator."""
+        frames = []
+        for ref in ind.rollup.references():
+            if ref in rows.columns or ref not in self.catalogue:
+                continue
+            if depth >= MAX_DEPTH:
+                raise BadQuery("rollup", f"{ind.id}: inputs nest deeper than {MAX_DEPTH} indicators")
+            dep = self.catalogue.get(ref)
+            plan = self.plan(dep, level)
+            if plan.read_level is None:
+                raise BadQuery(dep.binding.source, f"{ind.id} needs {ref} at level {level}: {plan.reason}")
+            values, used = self._latest_of(dep, level, plan, hier, reads, at, depth + 1)
+            rows = rows.assign(**{ref: rows["area_id"].map(values.set_index("area_id")["value"])})
+            frames += used
+        return rows, frames
+
+    def _count_unknown(self, rows: pd.DataFrame, known: frozenset[str] | None, source: str,
+                       what: str) -> pd.DataFrame:
+        if known is None or rows.empty:
+            return rows
+        ids = rows["area_id"].astype(str)
+        unknown = ~ids.isin(known)
+        if unknown.any():
+            self.on_unknown(source, what, int(unknown.sum()), str(ids[unknown].iloc[0]))
+            rows = rows[~unknown]
+        return rows
+
+    # --- series ---------------------------------------------------------------------------
+    def series(self, ids: Sequence[str], area_ids: Sequence[str], start: datetime, end: datetime,
+               step: timedelta) -> Frame[pd.DataFrame]:
+        inds = [self.catalogue.get(i) for i in ids]
+        hier = self.hierarchy()
+        if hier is None:
+            raise BadQuery("areas", "the area hierarchy is not available, so series cannot be rolled up")
+        by_level: dict[str, list[str]] = {}
+        for area in dict.fromkeys(str(a) for a in area_ids):
+            if area not in hier.level:
+                raise BadQuery("areas", f"unknown area id {area!r}")
+            by_level.setdefault(hier.level[area], []).append(area)
+        jobs = []   # (indicator, plan, target map leaf -> asked area)
+        missing: dict[str, str | DataSourceError] = {}
+        for ind in inds:
+            for level, areas in by_level.items():
+                plan = self.plan(ind, level, history=True)
+                if plan.read_level is None:
+                    missing.setdefault(ind.id, plan.reason)
+                elif plan.direct or plan.read_level == level:
+                    jobs.append((ind, plan, {a: a for a in areas}))
+                else:
+                    jobs.append((ind, plan, hier.towards(plan.read_level, areas)))
+        reads = self._series_reads(jobs, start, end, step)
+        key = ("series", tuple(ids), tuple(area_ids), start, end, step, id(hier))
+        hit = self._recall(key, reads)
+        if hit is not None:
+            return hit
+        period = "day" if step >= timedelta(days=1) else "hour"
+        parts, used = [], []
+        for ind, plan, target in jobs:
+            got = reads.get((ind.id, tuple(sorted(target))))
+            if isinstance(got, DataSourceError) or got is None:
+                missing[ind.id] = got if got is not None else "no read"
+                continue
+            rows = got.data[got.data["indicator"] == ind.id]
+            try:
+                if plan.direct:
+                    out = rows[["area_id", "ts", "value"]]
+                else:
+                    rows = self._series_inputs(ind, rows, target, start, end, step)
+                    out = combine(rows, target, ind.rollup, by_time=True, period=period, source=got.source)
+            except DataSourceError as exc:
+                missing[ind.id] = exc
+                continue
+            parts.append(out.assign(indicator=ind.id)[SERIES_COLUMNS])
+            used.append(got)
+        for ind_id in [i.id for i in inds]:
+            if any(p["indicator"].iloc[0] == ind_id for p in parts if not p.empty):
+                missing.pop(ind_id, None)
+        return self._keep(key, reads, _assemble(parts, used, missing, SERIES_COLUMNS))
+
+    def _series_reads(self, jobs: list[tuple[Indicator, Plan, dict[str, str]]], start: datetime,
+                      end: datetime, step: timedelta) -> dict[tuple[str, tuple[str, ...]], Any]:
+        groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[Indicator]] = {}
+        for ind, _plan, target in jobs:
+            binding = ind.series_binding()
+            key = (binding.source, tuple(sorted(target)), _facts_key(ind))
+            view = ind if ind.history is None else ind.model_copy(update={"binding": ind.history})
+            if all(v.id != ind.id for v in groups.get(key, [])):
+                groups.setdefault(key, []).append(view)
+        out: dict[tuple[str, tuple[str, ...]], Any] = {}
+        for (source, leaves, _facts), inds in groups.items():
+            if not leaves:
+                result: Any = BadQuery(source, "no areas of the store's level lie under the areas asked for")
+            else:
+                try:
+                    result = self.sources[source].series(inds, list(leaves), start, end, step)
+                except DataSourceError as exc:
+                    result = exc
+            for ind in inds:
+                out[(ind.id, leaves)] = result
+        return out
+
+    def _series_inputs(self, ind: Indicator, rows: pd.DataFrame, target: Mapping[str, str],
+                       start: datetime, end: datetime, step: timedelta) -> pd.DataFrame:
+        for ref in ind.rollup.references():
+            if ref in rows.columns or ref not in self.catalogue:
+                continue
+            dep = self.series([ref], sorted(target), start, end, step).data
+            dep = dep[["area_id", "ts", "value"]].rename(columns={"value": ref})
+            rows = rows.drop(columns=[ref], errors="ignore").merge(dep, on=["area_id", "ts"], how="left")
+        return rows
+
+
+def _facts_key(ind: Indicator) -> tuple[str, ...]:
+    """Indicators whose rows carry columns of their own (ratio, standard) are read apart, so
+    a batch's frame never grows a column per fact for every row."""
+    return (ind.id,) if ind.rollup.method in ("ratio", "standard") else ()
+
+
+def _target(hier: Hierarchy | None, leaf: str, level: str, rows: pd.DataFrame, source: str) -> dict[str, str]:
+    if leaf == level:
+        ids = rows["area_id"].astype(str).unique()
+        return {a: a for a in ids}
+    if hier is None:
+        raise BadQuery(source, f"the area hierarchy is not available, so {level} values cannot be rolled "
+                               f"up from {leaf} facts")
+    return hier.up(leaf, level)
+
+
+def _assemble(parts: list[pd.DataFrame], used: list[Frame[pd.DataFrame]],
+              missing: Mapping[str, str | DataSourceError], columns: list[str]) -> Frame[pd.DataFrame]:
+    """One frame of the derived rows: oldest as_of, stale when any read was; when every read
+    failed, the first failure is raised, as a single store read would."""
+    frames = list({id(f): f for f in used}.values())
+    parts = [p for p in parts if not p.empty]
+    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    failures = [m for m in missing.values() if isinstance(m, DataSourceError)]
+    if not frames and failures:
+        raise failures[0]
+    reasons = {k: str(v) for k, v in missing.items()}
+    if not frames:
+        return Frame(data, as_of=utcnow(), source="none", missing=reasons)
+    errors = [f.error for f in frames if f.error]
+    return Frame(data, as_of=min(f.as_of for f in frames), source="+".join(dict.fromkeys(f.source for f in frames)),
+                 fetched_at=min(f.fetched_at for f in frames), stale=any(f.stale for f in frames),
+                 error="; ".join(dict.fromkeys(errors)) or None, missing=reasons)
