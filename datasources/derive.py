@@ -138,7 +138,8 @@ class Deriver:
             return rows[["area_id", "ts", "value"]], [frame]
         rows, frames = self._with_inputs(ind, rows, read_level, hier, reads, at, depth)
         target = _target(hier, read_level, level, rows, frame.source)
-        out = combine(rows, target, ind.rollup, by_time=False, source=frame.source)
+        out = combine(rows, target, ind.rollup, by_time=False, source=frame.source,
+                      window=timedelta(seconds=ind.cadence))
         return out[["area_id", "ts", "value"]], [frame, *frames]
 
     def _read_latest(self, ind: Indicator, level: str, reads: dict[tuple[str, str], Any],

@@ -10,6 +10,7 @@ lots of a district) or as inputs only (pollutant concentrations, occupied + capa
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -30,14 +31,17 @@ class RollupError(BadQuery):
 
 
 def combine(rows: pd.DataFrame, target: Mapping[str, str] | pd.Series, rule: Rollup, *,
-            by_time: bool, period: Period = "hour", source: str = "rollup") -> pd.DataFrame:
+            by_time: bool, period: Period = "hour", source: str = "rollup",
+            window: timedelta | None = None) -> pd.DataFrame:
     """Area values from leaf rows: one row per target area (and per ``ts`` when ``by_time``).
 
     ``rows`` has area_id, ts, value and every column ``rule.references()`` names (the
     caller joins inputs that are other indicators). ``target`` maps each leaf area id to the
     area it counts towards; rows of other areas are left out. ``members`` counts the leaf
     rows that gave the value. For a latest read (``by_time`` false) ``ts`` is the newest
-    of the group's rows.
+    of the group's rows, and only rows within ``window`` (one cadence) of it count: a district
+    that has not reported this hour is left out of this hour's city value, not summed in
+    with last hour's.
     """
     if rows.empty:
         return pd.DataFrame(columns=OUT_COLUMNS)
@@ -45,9 +49,11 @@ def combine(rows: pd.DataFrame, target: Mapping[str, str] | pd.Series, rule: Rol
     rows = rows.assign(_to=to)[to.notna()]
     if rows.empty:
         return pd.DataFrame(columns=OUT_COLUMNS)
-    if rule.method == "latest":
+    if not by_time and (window is not None or rule.method == "latest"):
         newest = rows.groupby("_to")["ts"].transform("max")
-        rows = rows[rows["ts"] == newest]
+        keep = rows["ts"] == newest if rule.method == "latest" or window is None \
+            else rows["ts"] > newest - pd.Timedelta(window)
+        rows = rows[keep | rows["ts"].isna()]
     keys = ["_to", "ts"] if by_time else ["_to"]
     frame = _inputs(rows, rule, source)
     groups = frame.groupby(keys, sort=False)
