@@ -12,16 +12,20 @@ from typing import Any
 import pandas as pd
 
 from citybrain.catalogue import DOMAINS, Indicator
+from citybrain.memo import TtlMemo
 from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, composite, index_status, status
 from datasources.base import Frame, utcnow
+from datasources.errors import BadQuery
+
+CONNECTED = TtlMemo(seconds=60.0)   # whether a store answers a kind of read: its config, not each tick
 
 
 def max_age_s(cockpit: Cockpit, shown: list[Indicator]) -> float:
     """Seconds after which what shows ``shown`` is stale: ``heartbeat.stale_after`` times the
     slower of the tick and the fastest refresh among them."""
     beat = cockpit.config.heartbeat
-    refresh = min((i.refresh_seconds for i in shown), default=0)
+    refresh = min((max(i.refresh_seconds, i.cadence) for i in shown), default=0)   # the data's own cadence
     return beat.stale_after * max(beat.tick_seconds, refresh)
 
 
@@ -85,7 +89,7 @@ def snapshot(cockpit: Cockpit, at: datetime | None = None) -> Snapshot:
     """Latest city values of the weighted and headline indicators, scored."""
     cat = cockpit.catalogue
     wanted = [i.id for i in cat if i.weight > 0 or i.headline]
-    frame = cockpit.data.latest(wanted, "city", at)
+    frame = cockpit.data.latest(wanted, "city", at)   # the city level, whatever its id
     values = city_values(frame.data)
     total = composite(cat, values)
     hb = cockpit.config.heartbeat
@@ -133,7 +137,7 @@ def pulses(cockpit: Cockpit, now: datetime, snap: Snapshot) -> Pulses:
     end = now.replace(second=0, microsecond=0)
     start = end - timedelta(minutes=window)
     ids = [i.id for i in cat.weighted()]
-    frame = cockpit.data.series(ids, ["city"], start, end, timedelta(minutes=1))
+    frame = cockpit.data.series(ids, [cockpit.data.root_id], start, end, timedelta(minutes=1))
     table = frame.data.pivot_table(index="ts", columns="indicator", values="value",
                                    aggfunc="last") if not frame.data.empty else pd.DataFrame()
     times: list[datetime] = [ts.to_pydatetime() for ts in table.index]
@@ -155,6 +159,19 @@ def newest_events(cockpit: Cockpit, now: datetime, limit: int) -> tuple[list[dic
     frame = cockpit.data.events(since)
     data = frame.data.sort_values("reported_at", ascending=False).head(limit)
     return data.to_dict("records"), frame
+
+
+def events_missing(cockpit: Cockpit) -> str | None:
+    """Why no events source can answer (the store has no events configured), or None when
+    one can; an outage is not this: it shows as stale."""
+    def probe() -> str:
+        since = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=1)
+        try:
+            cockpit.data.events(since)
+        except BadQuery as exc:
+            return str(exc)
+        return ""
+    return CONNECTED.get((cockpit.data, "events"), probe) or None
 
 
 def now_utc() -> datetime:
