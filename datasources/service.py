@@ -17,6 +17,7 @@ from flask_caching.backends import NullCache, RedisCache, SimpleCache
 
 from .base import AreaLevel, DataSource, Frame, utcnow
 from .cache import STATIC_TTL, CachedSource
+from .check import ReadOutcomes
 from .codec import FrameSerializer
 from .crs import convert, convert_geojson
 from .derive import Deriver
@@ -71,6 +72,9 @@ class DataService:
         self._events_from = self.sources[config.roles.events or first]
         self._layers_from = self.sources[config.roles.layers or first]
         self.derive = Deriver(self.catalogue, self.sources, self.hierarchy, self._count_unknown)
+        # each indicator's last live read: failed, gave nothing or ok (for /health)
+        self.outcomes = ReadOutcomes([i.id for i in config.indicators], lambda i, lv: self.derive.plan(
+            self.catalogue.get(i), lv).read_level is not None)
 
     def _count_unknown(self, source: str, what: str, n: int, example: str) -> None:
         self.rejects[source].add(source, what, "unknown area id", n, example=example)
@@ -82,7 +86,15 @@ class DataService:
     def latest(self, ids: Sequence[str], level: AreaLevel = "city",
                at: datetime | None = None) -> Frame[pd.DataFrame]:
         """Values of the indicators ``ids`` at ``level``, rolled up from their leaf facts."""
-        return self.derive.latest(ids, level, at)
+        try:
+            frame = self.derive.latest(ids, level, at)
+        except DataSourceError as exc:
+            if at is None:
+                self.outcomes.note(ids, level, error=exc)
+            raise
+        if at is None:
+            self.outcomes.note(ids, level, frame)
+        return frame
 
     def series(self, ids: Sequence[str], area_ids: Sequence[str], start: datetime, end: datetime,
                step: timedelta) -> Frame[pd.DataFrame]:
@@ -170,6 +182,10 @@ class DataService:
                             "problems": list(hier.problems)}
             if hier.problems:
                 out["status"] = "degraded"
+        failed = self.outcomes.problems()   # bindings whose last read failed or gave nothing
+        if failed:
+            out["bindings"] = {"problems": failed}
+            out["status"] = "degraded"
         return out
 
     def _by_source(self, ids: Sequence[str], *, history: bool = False
