@@ -21,7 +21,8 @@ from .check import ReadOutcomes
 from .codec import FrameSerializer
 from .crs import convert, convert_geojson
 from .derive import Deriver
-from .errors import DataSourceError
+from .errors import BadQuery, DataSourceError
+from .geojson import union_outline
 from .hierarchy import Hierarchy, normalise
 from .registry import build_sources, source_crs
 from .validation import RejectCounter
@@ -142,8 +143,17 @@ class DataService:
         return replace(self._hier_memo[2], data=hier.areas.copy())
 
     def layer(self, name: str) -> Frame[dict[str, Any]]:
-        """A map layer with its coordinates in the map's display system."""
-        frame = self._layers_from.layer(name)
+        """A map layer with its coordinates in the map's display system; without a ``city``
+        layer, ``city`` is the union of the districts (id: the root id)."""
+        try:
+            frame = self._layers_from.layer(name)
+        except BadQuery:
+            if name != "city":
+                raise
+            districts = self._layers_from.layer("districts")
+            city = self.config.city
+            frame = replace(districts, data=union_outline(districts.data, feature_id=self.root_id,
+                                                          name_zh=city.name_zh, name_en=city.name_en))
         src = self.crs.get(self._layers_from.name, "wgs84")
         if src == self.display_crs:
             return frame

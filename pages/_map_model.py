@@ -14,16 +14,24 @@ import pandas as pd
 
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
+from citybrain.memo import TtlMemo
 from citybrain.numbers import format_number
 from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, status
 from citybrain.spatial import Nearby, nearby
 from datasources.base import utcnow
+from datasources.errors import DataSourceError
+from datasources.geojson import bounds as geo_bounds
 from datasources.standards import aqi, tpi
 
 AREA_LAYER = {"district": "districts", "street": "streets", "grid": "grids"}
 LAYER_OF_LEVEL = {"city": "city", **AREA_LAYER}
-NEXT_LEVEL = {"city": "district", "district": "street", "street": "grid"}
+SEQUENCE = ("city", "district", "street", "grid")
+# the layer switcher's live layers and the /geo layer each draws (with its live attributes)
+LIVE_GEOMETRY = {"roads": "roads", "cameras": "cameras", "sensors": "sensors", "facilities": "facilities",
+                 "parking": "parking", "heat": "sensors"}
+SWITCHABLE = ("areas", "roads", "events", "cameras", "sensors", "facilities", "parking", "heat")
+OFFERS = TtlMemo(seconds=60.0)   # what the stores offer changes with their config, not each tick
 SEQUENTIAL = ["#16324f", "#1f5f8b", "#2b8cbe", "#7fcdbb", "#edf8b1"]
 LINK_RADIUS_M = 1500
 
@@ -183,8 +191,58 @@ def area_outline(cockpit: Cockpit, area_id: str, level: str) -> dict[str, Any] |
 
 
 def area_bounds(cockpit: Cockpit, area_id: str, level: str) -> list[list[float]] | None:
-    """Leaflet bounds of an area's polygon, from its layer's geometry."""
-    from citybrain.spatial import bounds
+    """Leaflet bounds ``[[south, west], [north, east]]`` of an area's outline (Polygon or
+    MultiPolygon), from its layer's geometry; None when it has none."""
+    outline = area_outline(cockpit, area_id, level) if level in LAYER_OF_LEVEL else None
+    box = geo_bounds(outline) if outline else None
+    return [[box[1], box[0]], [box[3], box[2]]] if box else None
 
-    outline = area_outline(cockpit, area_id, level)
-    return bounds(outline["coordinates"][0]) if outline else None
+
+def layer_missing(cockpit: Cockpit, name: str, *, live: bool = False) -> str | None:
+    """Why the layers source cannot draw map layer ``name`` (with its live attributes when
+    ``live``), or None when it can; an outage is not this, it shows as stale."""
+    def probe(read: Any) -> str:
+        try:
+            read(name)
+        except DataSourceError as exc:
+            return str(exc)
+        return ""
+    reason = OFFERS.get((cockpit.data, "layer", name), lambda: probe(cockpit.data.layer))
+    if not reason and live:
+        reason = OFFERS.get((cockpit.data, "states", name), lambda: probe(cockpit.data.feature_states))
+    return reason or None
+
+
+def has_layer(cockpit: Cockpit, name: str) -> bool:
+    """Whether the layers source has map layer ``name``."""
+    return layer_missing(cockpit, name) is None
+
+
+def offered_layers(cockpit: Cockpit, events_missing: str | None) -> tuple[str, ...]:
+    """The layer switcher's layers that this site's stores can draw: the areas when there is
+    a districts layer, events when an events source answers, and each live layer when its
+    geometry and its live attributes are both there."""
+    out = []
+    for name in SWITCHABLE:
+        if name == "areas":
+            ok = bool(map_levels(cockpit))
+        elif name == "events":
+            ok = events_missing is None
+        else:
+            ok = layer_missing(cockpit, LIVE_GEOMETRY[name], live=True) is None
+        if ok:
+            out.append(name)
+    return tuple(out)
+
+
+def map_levels(cockpit: Cockpit) -> list[str]:
+    """The area levels the map can colour: below the city, present in the hierarchy, with a layer."""
+    hier = cockpit.data.hierarchy()
+    present = hier.levels_present() if hier is not None else list(AREA_LAYER)
+    return [lv for lv in present if lv in AREA_LAYER and has_layer(cockpit, AREA_LAYER[lv])]
+
+
+def next_level(cockpit: Cockpit, level: str) -> str | None:
+    """The map level one step below ``level`` (None at the bottom)."""
+    below = SEQUENCE[SEQUENCE.index(level) + 1:] if level in SEQUENCE else ()
+    return next((lv for lv in below if lv in map_levels(cockpit)), None)

@@ -69,28 +69,33 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
     """The map; ``?layers=all`` (or a comma list) chooses the layers shown at first, and
     ``?kiosk=1`` hides navigation and controls for a wall."""
     lang = valid_lang(lang)
-    every = ("areas", "roads", "events", *POINT_LAYERS, "heat")
-    chosen = every if layers == "all" else tuple(n for n in (layers or "").split(",") if n in every)
-    shown = chosen or DEFAULT_ON
     cockpit = runtime.current()
     cfg = cockpit.config
-    city = cockpit.data.areas().data.set_index("id").loc["city"]
+    every = model.offered_layers(cockpit, hb.events_missing(cockpit))
+    chosen = every if layers == "all" else tuple(n for n in (layers or "").split(",") if n in every)
+    shown = chosen or tuple(n for n in DEFAULT_ON if n in every)
+    root = cockpit.data.root_id
+    levels = model.map_levels(cockpit)
     options = [{"label": i.name(lang), "value": i.id} for i in cockpit.catalogue
-               if {"district", "street", "grid"} & set(i.levels)]
+               if set(levels) & set(i.levels)]
+    fitted = model.area_bounds(cockpit, root, "city")
+    view = ({"center": [(fitted[0][0] + fitted[1][0]) / 2, (fitted[0][1] + fitted[1][1]) / 2], "bounds": fitted}
+            if fitted else {"center": [0.0, 0.0]})
     # Each band of layers has its own pane, so the order on screen never depends on which
     # GeoJSON arrives first (one canvas draws in arrival order): basemap, areas, roads, then
     # the heat field and the points (assets/map_points.js). Only the areas and the event
     # pins take clicks; the panes above the areas let clicks through.
-    base = [dl.Pane([dl.GeoJSON(url="/geo/city.json", id="map-base-city", style=fn("basemapStyle"),
-                                hideout={"line": "#3ec5ff", "weight": 2.5, "fill": "#0a1830",
-                                         "fillOpacity": 0.6}, interactive=False),
-                     dl.GeoJSON(url="/geo/water.json", id="map-base-water", style=fn("waterStyle"),
-                                interactive=False)],
-                    name="citybrain-basemap", style={"zIndex": 350, "pointerEvents": "none"})]
+    basemap = [dl.GeoJSON(url="/geo/city.json", id="map-base-city", style=fn("basemapStyle"),
+                          hideout={"line": "#3ec5ff", "weight": 2.5, "fill": "#0a1830",
+                                   "fillOpacity": 0.6}, interactive=False)]
+    if model.has_layer(cockpit, "water"):
+        basemap.append(dl.GeoJSON(url="/geo/water.json", id="map-base-water", style=fn("waterStyle"),
+                                  interactive=False))
+    base = [dl.Pane(basemap, name="citybrain-basemap", style={"zIndex": 350, "pointerEvents": "none"})]
     if cfg.map.tile_url:
         base.insert(0, dl.TileLayer(url=cfg.map.tile_url, attribution=cfg.map.tile_attribution))
     layers = [
-        live_layer("areas", "/geo/districts.json", style=fn("areaStyle")),
+        live_layer("areas", f"/geo/{model.AREA_LAYER[levels[0]]}.json" if levels else None, style=fn("areaStyle")),
         dl.Pane([live_layer("roads", None, style=fn("roadStyle"), interactive=False)],
                 name="citybrain-roads", style={"zIndex": 410, "pointerEvents": "none"}),
         live_layer("heat", None, pointToLayer=fn("heatBlob"), style=fn("heatStyle")),
@@ -112,7 +117,8 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
         dcc.Store(id="map-lang", data=lang),
         dcc.Store(id="map-held", data={}),
         *paints, dcc.Store(id="map-painted", data=0),
-        dcc.Store(id="map-geometry", data={f"map-{name}": f"/geo/{geo}.json" for name, geo in LATER.items()}),
+        dcc.Store(id="map-geometry", data={f"map-{name}": f"/geo/{geo}.json" for name, geo in LATER.items()
+                                           if name in every}),
         dcc.Store(id="map-geometry-fetched", data=0),
         TickAIO("map", seconds=cfg.heartbeat.tick_seconds, first_beat=True),
         html.Div([
@@ -122,9 +128,9 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
                                        clearable=False, className="map-dropdown")],
                          className="map-control"),
                 html.Div([html.Label(t("level", lang)),
-                          dcc.RadioItems(id="map-level", value="district", inline=True,
+                          dcc.RadioItems(id="map-level", value=levels[0] if levels else None, inline=True,
                                          options=[{"label": t(f"level_{v}", lang), "value": v}
-                                                  for v in ("district", "street", "grid")])],
+                                                  for v in levels])],
                          className="map-control"),
                 dcc.Checklist(id="map-layers-on", value=list(shown), inline=True,
                               className="map-control map-layer-toggles",
@@ -134,8 +140,7 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
             html.Div([
                 dl.Map([*base, *layers, events,
                         dl.ScaleControl(position="bottomleft")],
-                       id="map-map", center=[float(city.lat), float(city.lon)], zoom=12,
-                       bounds=model.area_bounds(cockpit, "city", "city"),
+                       id="map-map", zoom=12, **view,
                        attributionControl=False, className="map-canvas", preferCanvas=True),
                 html.Div(id="map-legend", className="map-legend"),
             ], className="map-stage"),
@@ -195,23 +200,32 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
                  held: dict[str, Any] | None) -> tuple[Any, ...]:
     lang = valid_lang(lang)
     cockpit = runtime.current()
-    level = level if level in model.AREA_LAYER else "district"
+    levels = model.map_levels(cockpit)
+    level = level if level in levels else (levels[0] if levels else "district")
     ind = cockpit.catalogue.get(indicator) if indicator in cockpit.catalogue else next(iter(cockpit.catalogue))
     fresh = hb.Freshness()
-    on = set(shown or ())
+    offered = model.offered_layers(cockpit, hb.events_missing(cockpit))
+    on = set(shown or ()) & set(offered)
     area_colours, area_legend, frame = model.choropleth(cockpit, ind, level, lang)
     fresh.add(frame)
-    roads, frame = model.road_colours(cockpit)
-    fresh.add(frame)
-    events, frame = model.events_collection(cockpit, lang)
-    fresh.add(frame)
-    if "events" not in on:
-        events = {"type": "FeatureCollection", "features": []}
-    cams, _ = model.camera_colours(cockpit)
-    sensors, sensor_frame = model.sensor_colours(cockpit)
-    heat = model.heat_weights(sensor_frame.data)
-    facs, faults, _ = model.facility_colours(cockpit)
-    parking, _ = model.parking_colours(cockpit)
+    # a layer this site's stores do not have is never read: it is simply not offered
+    roads, cams, sensors, facs, parking, heat, faults = {}, {}, {}, {}, {}, {}, 0
+    if "roads" in offered:
+        roads, frame = model.road_colours(cockpit)
+        fresh.add(frame)
+    events: dict[str, Any] = {"type": "FeatureCollection", "features": []}
+    if "events" in on:
+        events, frame = model.events_collection(cockpit, lang)
+        fresh.add(frame)
+    if "cameras" in offered:
+        cams, _ = model.camera_colours(cockpit)
+    if "sensors" in offered:
+        sensors, sensor_frame = model.sensor_colours(cockpit)
+        heat = model.heat_weights(sensor_frame.data)
+    if "facilities" in offered:
+        facs, faults, _ = model.facility_colours(cockpit)
+    if "parking" in offered:
+        parking, _ = model.parking_colours(cockpit)
     legends = [legend(area_legend.title, area_legend.items)] if "areas" in on else []
     extra = {
         "roads": legend(t("layer_roads", lang), [(lv.colour, lv.name_en if lang == "en" else lv.name_zh)
@@ -264,7 +278,7 @@ def on_area_click(feature: dict[str, Any] | None, lang: str, level: str, indicat
         return error_state(lang, str(exc))
     shown = [(ind.name(lang), format_number(v, ind.decimals), ind.unit_in(lang),
               hb.indicator_colour(ind, v)) for ind, v in facts]
-    nxt = model.NEXT_LEVEL.get(row.level) if row.level != "grid" else None
+    nxt = model.next_level(cockpit, row.level)
     name = row.name_en if lang == "en" else row.name_zh
     chosen = cockpit.catalogue.get(indicator) if isinstance(indicator, str) and indicator in cockpit.catalogue \
         else None
@@ -308,7 +322,9 @@ def on_drill(clicks: list[int | None], level: str, indicator: str, lang: str) ->
     if area_id not in areas.index or indicator not in cockpit.catalogue:
         return nothing
     area_level = areas.loc[area_id].level
-    nxt = model.NEXT_LEVEL.get(area_level, level)
+    nxt = model.next_level(cockpit, area_level)
+    if nxt is None:
+        return nothing
     colours, _, _ = model.choropleth(cockpit, cockpit.catalogue.get(indicator), nxt, valid_lang(lang))
     viewport = {"bounds": model.area_bounds(cockpit, area_id, area_level), "transition": "flyToBounds"}
     return nxt, viewport, f"/geo/{model.AREA_LAYER[nxt]}.json", {"colours": colours, "hidden": False}
