@@ -79,6 +79,11 @@ class AreaTree:
                 todo.append(child)
         return out
 
+    def levels_present(self) -> list[str]:
+        """The levels that have at least one area, top down."""
+        have = {a.level for a in self._by_id.values()}
+        return [lv for lv in LEVELS if lv in have]
+
     def at_level(self, level: str) -> list[Area]:
         return [a for a in self._by_id.values() if a.level == level]
 

@@ -51,9 +51,10 @@ def query(params: dict[str, str | None]) -> str:
 
 def drill_href(indicator: Indicator, *, area: str | None = None, period: str | None = None,
                lang: str = "zh") -> str:
-    """Where an indicator's drill-down lives, opened at ``area`` and ``period``."""
+    """Where an indicator's drill-down lives, opened at ``area`` (None: the whole city) and
+    ``period``."""
     path = DOMAIN_PAGES.get(indicator.domain, "/drill")
-    return path + query({"indicator": indicator.id, "area": None if area in (None, "city") else area,
+    return path + query({"indicator": indicator.id, "area": area,
                          "period": period, "lang": "en" if lang == "en" else None})
 
 

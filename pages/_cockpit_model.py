@@ -177,12 +177,13 @@ class Attention:
 
 
 def indicators_in_alarm(indicators: Sequence[Indicator], by_area: Mapping[str, Mapping[str, float | None]],
-                        names: Mapping[str, str], lang: str) -> list[Attention]:
-    """Every (indicator, area) whose value is past its alarm line, city first, then the
-    areas worst first; only where the city thresholds judge that level."""
+                        names: Mapping[str, str], lang: str, root: str) -> list[Attention]:
+    """Every (indicator, area) whose value is past its alarm line, the city (``root``, its
+    area id) first, then the districts worst first; only where the city thresholds judge
+    that level."""
     out = []
     for area_id, values in by_area.items():
-        level = "city" if area_id == "city" else "district"
+        level = "city" if area_id == root else "district"
         for ind in indicators:
             value = values.get(ind.id)
             if ind.alarm is None or not thresholds_apply(ind, level) or status(ind, value) != "alarm":
@@ -192,8 +193,8 @@ def indicators_in_alarm(indicators: Sequence[Indicator], by_area: Mapping[str, M
                 "indicator", f"{ind.id}@{area_id}", ind.name(lang), names.get(area_id, area_id),
                 {"value": format_number(value, ind.decimals), "alarm": format_number(ind.alarm, ind.decimals),
                  "unit": ind.unit_in(lang)},
-                drill_href(ind, area=area_id, lang=lang),
-                1000.0 + (100.0 - (s or 0.0)) + (50.0 if area_id == "city" else 0.0)))
+                drill_href(ind, area=None if area_id == root else area_id, lang=lang),
+                1000.0 + (100.0 - (s or 0.0)) + (50.0 if area_id == root else 0.0)))
     return sorted(out, key=lambda a: -a.severity)
 
 
@@ -228,8 +229,9 @@ def event_items(late: pd.DataFrame, names: Mapping[str, str], lang: str, map_hre
 # ---- city index trend ---------------------------------------------------------------------
 
 def index_trend(indicators: Sequence[Indicator], series: pd.DataFrame,
-                area_id: str = "city") -> list[tuple[datetime, float | None]]:
-    """The composite index at every time step of a series of the weighted indicators."""
+                area_id: str) -> list[tuple[datetime, float | None]]:
+    """The composite index of ``area_id`` (the city's root id for the city index) at every
+    time step of a series of the weighted indicators."""
     if series.empty:
         return []
     rows = series[series["area_id"].astype(str) == area_id]

@@ -10,7 +10,7 @@ hierarchy and real dates go on to a read. The numbers are in :mod:`pages._explor
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -90,13 +90,17 @@ def read_state(catalogue: Catalogue, tree: AreaTree, tz: ZoneInfo, now: datetime
     """The state ``params`` (URL parameters or control values) ask for, defaults filled in;
     :class:`ExploreError` names the first bad parameter."""
     ind = _indicator(catalogue, _one(params, "indicator"))
-    level = _one(params, "level") or default_level(ind)
+    present = tree.levels_present()
+    level = _one(params, "level") or default_level(ind, present)
     if level not in LEVELS:
         raise ExploreError(f"parameter 'level': unknown level {_shown(level)} (expected one of "
                            f"{', '.join(LEVELS)})")
     if level not in ind.levels:
         raise ExploreError(f"parameter 'level': {ind.id!r} has no values at {level} level (it has "
                            f"{', '.join(ind.levels)})")
+    if level not in present:
+        raise ExploreError(f"parameter 'level': the area hierarchy has no {level} areas (it has "
+                           f"{', '.join(present)})")
     areas = _areas(tree, level, params.get("areas"))
     start, end = _range(params, now.astimezone(tz).date())
     grain, auto = _grain(_one(params, "grain"), (end - start).days + 1)
@@ -107,16 +111,16 @@ def read_state(catalogue: Catalogue, tree: AreaTree, tz: ZoneInfo, now: datetime
     return ExploreState(ind, level, areas, start, end, grain, auto, _COMPARE_WORDS[word], lang)
 
 
-def default_level(ind: Indicator) -> str:
-    """District when the indicator has it, else its first level below the city, else the city."""
-    if "district" in ind.levels:
-        return "district"
-    return next((lv for lv in ind.levels if lv != "city"), "city")
+def default_level(ind: Indicator, present: Sequence[str] = LEVELS) -> str:
+    """District when the indicator has it, else its first level below the city, else the
+    city; of the levels ``present`` in the hierarchy."""
+    return level_choices(ind, present)[0]
 
 
-def level_choices(ind: Indicator) -> list[str]:
-    """The levels the explorer offers for ``ind``: those below the city, or the city alone."""
-    return [lv for lv in ind.levels if lv != "city"] or ["city"]
+def level_choices(ind: Indicator, present: Sequence[str] = LEVELS) -> list[str]:
+    """The levels the explorer offers for ``ind``: its levels below the city that the
+    hierarchy has (``present``), or the city alone."""
+    return [lv for lv in ind.levels if lv != "city" and lv in present] or ["city"]
 
 
 def auto_grain(days: int) -> Grain:

@@ -167,6 +167,7 @@ def render(lang: str) -> dict[str, Any]:
 
     tree, tree_err = read("areas", cockpit.data.areas, dates_screen=False)
     tree = AreaTree(tree.data) if tree is not None else None
+    root = cockpit.data.root_id
     city, city_err = read("city", lambda: cockpit.data.latest(wanted, "city"))
     district_ids = [i for i in wanted if "district" in cat.get(i).levels]
     districts, district_err = read("districts", lambda: cockpit.data.latest(district_ids, "district"))
@@ -174,11 +175,11 @@ def render(lang: str) -> dict[str, Any]:
     events, events_err = read("events", lambda: cockpit.data.events(since))
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     series, series_err = read("series", lambda: cockpit.data.series(
-        [i.id for i in cat.weighted()], ["city"], end - timedelta(hours=24), end, timedelta(hours=1)),
+        [i.id for i in cat.weighted()], [root], end - timedelta(hours=24), end, timedelta(hours=1)),
         dates_screen=False)
 
     names = tree.names(lang) if tree is not None else {}
-    names["city"] = t("all_city", lang)
+    names[root] = t("all_city", lang)
     values = city_values(city.data) if city is not None else {}
     out: dict[str, Any] = {}
     as_of = "—" if city is None else f"{city.as_of.astimezone(cockpit.tz):%Y-%m-%d %H:%M:%S}"
@@ -195,10 +196,10 @@ def render(lang: str) -> dict[str, Any]:
     out["attention"], out["attention_count"] = _attention(
         lang, now, indicators, values if city is not None else None,
         districts.data if districts is not None else None, events.data if events is not None else None,
-        names, [e for e in (city_err, district_err, events_err) if e])
+        names, [e for e in (city_err, district_err, events_err) if e], root)
 
     index_now = composite(indicators, values).value if city is not None else None
-    out["trend"], out["trend_note"] = _trend(lang, indicators, series, series_err, index_now, now)
+    out["trend"], out["trend_note"] = _trend(lang, indicators, series, series_err, index_now, now, root)
     store = fresh.to_store()
     out["freshness"] = live_badge(fresh.as_of, lang, max_age_s=headline_age_s(cockpit),
                                   stale=fresh.stale, error=store["error"], tz=cockpit.tz)
@@ -227,13 +228,14 @@ def _row(row: model.DistrictRow, lang: str) -> dict[str, Any]:
 
 
 def _attention(lang: str, now: datetime, indicators: list[Indicator], city: dict[str, float | None] | None,
-               districts: Any, events: Any, names: dict[str, str], errors: list[str]) -> tuple[Any, str]:
+               districts: Any, events: Any, names: dict[str, str], errors: list[str],
+               root: str) -> tuple[Any, str]:
     """The needs-attention list and its count; a failed read shows above what is known."""
     try:
         by_area = model.values_by_area(districts) if districts is not None else {}
         if city is not None:
-            by_area = {"city": city, **by_area}
-        alarms = model.indicators_in_alarm(indicators, by_area, names, lang)
+            by_area = {root: city, **by_area}
+        alarms = model.indicators_in_alarm(indicators, by_area, names, lang, root)
         late = model.overdue_events(events, now) if events is not None else None
         map_href = "/map" + query({"layers": "areas,roads,events", "lang": "en" if lang == "en" else None})
         overdue = model.event_items(late, names, lang, map_href) if late is not None else []
@@ -266,14 +268,14 @@ def _event_view(a: model.Attention, lang: str) -> AttentionView:
 
 
 def _trend(lang: str, indicators: list[Indicator], series: Any, error: str | None, index_now: float | None,
-           now: datetime) -> tuple[Any, Any]:
+           now: datetime, root: str) -> tuple[Any, Any]:
     """The index trend figure and the line above it (the index now, or why the trend is missing)."""
     cockpit = runtime.current()
     hb = cockpit.config.heartbeat
     try:
         if series is None:
             raise RuntimeError(error or "no series")
-        points = model.index_trend(indicators, series.data)
+        points = model.index_trend(indicators, series.data, root)
         if index_now is not None:
             points.append((now, index_now))
     except Exception as exc:

@@ -90,7 +90,8 @@ def _choices(catalogue: Catalogue, tree: AreaTree, state: ExploreState, now: dat
     chosen = [a.id for a in state.areas]
     return Choices(
         indicators=indicator_options(catalogue, lang), indicator=state.indicator.id,
-        levels=level_options(model.level_choices(state.indicator), lang), level=state.level,
+        levels=level_options(model.level_choices(state.indicator, tree.levels_present()), lang),
+        level=state.level,
         areas=area_options(tree, state.level, lang, chosen), chosen=chosen,
         start=state.start.isoformat(), end=state.end.isoformat(),
         earliest=date(EARLIEST_YEAR, 1, 1).isoformat(),
@@ -163,13 +164,16 @@ def next_href(trigger: str, values: dict[str, Any], lang: str) -> tuple[str | No
     params = {**values, "areas": [] if values.get("areas") is None else values["areas"]}
     cockpit = runtime.current()
     catalogue, indicator = cockpit.catalogue, values.get("indicator")
+    try:
+        tree = AreaTree(cockpit.data.areas().data)
+    except Exception as exc:  # no hierarchy: nothing to choose from
+        return None, str(exc)
     if trigger == "explore-indicator" and isinstance(indicator, str) and indicator in catalogue \
-            and values.get("level") not in model.level_choices(catalogue.get(indicator)):
+            and values.get("level") not in model.level_choices(catalogue.get(indicator), tree.levels_present()):
         params.update(level=None, areas=None)
     if trigger == "explore-level":
         params["areas"] = None
     try:
-        tree = AreaTree(cockpit.data.areas().data)
         state = model.read_state(catalogue, tree, cockpit.tz, now_utc(), params, lang)
     except ExploreError as exc:
         return None, str(exc)

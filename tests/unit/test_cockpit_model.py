@@ -111,7 +111,7 @@ def test_first_sort_direction_is_worst_first() -> None:
 def test_attention_lists_indicators_in_alarm_at_city_and_district_level() -> None:
     by_area = {"city": {"tpi": 8.5, "alerts": 500.0, "speed": 30.0},
                "D01": {"tpi": 9.5, "alerts": 480.0}, "D02": {"tpi": 5.0}}
-    items = model.indicators_in_alarm(CATALOGUE, by_area, {"city": "全市", "D01": "区1"}, "zh")
+    items = model.indicators_in_alarm(CATALOGUE, by_area, {"city": "全市", "D01": "区1"}, "zh", "city")
     keys = [a.key for a in items]
     assert set(keys) == {"tpi@city", "alerts@city", "tpi@D01"}   # a district's share of a sum is not judged
     tpi_d01 = next(a for a in items if a.key == "tpi@D01")
@@ -119,6 +119,15 @@ def test_attention_lists_indicators_in_alarm_at_city_and_district_level() -> Non
     assert tpi_d01.detail["alarm"] == "8.0"
     city = next(a for a in items if a.key == "tpi@city")
     assert "area=" not in city.href
+
+
+def test_attention_knows_the_city_by_the_root_id_of_the_hierarchy() -> None:
+    by_area = {"360800": {"tpi": 8.5, "alerts": 500.0}, "360802": {"tpi": 9.5, "alerts": 480.0}}
+    items = model.indicators_in_alarm(CATALOGUE, by_area, {"360800": "吉安市"}, "zh", "360800")
+    assert {a.key for a in items} == {"tpi@360800", "alerts@360800", "tpi@360802"}
+    city = next(a for a in items if a.key == "tpi@360800")
+    assert city.area == "吉安市" and "area=" not in city.href
+    assert items[0].key.endswith("@360800")   # the city comes first
 
 
 def _events(rows: list[tuple[str, str, str, int]]) -> pd.DataFrame:
@@ -163,7 +172,9 @@ def test_index_trend_scores_every_time_step() -> None:
         {"ts": t1, "indicator": "speed", "area_id": "city", "value": None},
         {"ts": t1, "indicator": "tpi", "area_id": "D01", "value": 1.0},
     ])
-    trend = model.index_trend(CATALOGUE, series)
+    trend = model.index_trend(CATALOGUE, series, "city")
     assert [ts for ts, _ in trend] == [t0, t1]
     assert trend[0][1] == 80.0 and trend[1][1] == 30.0
-    assert model.index_trend(CATALOGUE, series.iloc[:0]) == []
+    assert model.index_trend(CATALOGUE, series.iloc[:0], "city") == []
+    rooted = series.assign(area_id=series.area_id.replace({"city": "360800"}))
+    assert model.index_trend(CATALOGUE, rooted, "360800") == trend

@@ -66,5 +66,6 @@ def test_bad_parameters_name_what_and_where(params: dict[str, str], words: str) 
 
 def test_an_indicator_drills_on_its_domain_page() -> None:
     assert drill_href(CAT.get("tpi"), area="D01") == "/traffic?indicator=tpi&area=D01"
-    assert drill_href(CAT.get("alerts"), area="city", lang="en") == "/safety?indicator=alerts&lang=en"
+    assert drill_href(CAT.get("alerts"), lang="en") == "/safety?indicator=alerts&lang=en"   # the whole city
+    assert drill_href(CAT.get("alerts"), area="city") == "/safety?indicator=alerts&area=city"   # an id like any
     assert drill_href(CAT.get("aqi"), period="2026-11") == "/drill?indicator=aqi&period=2026-11"
