@@ -65,6 +65,17 @@ def error_state(lang: str, message: str) -> html.Div:
                      html.Div(message, className="error-detail")], className="panel-error")
 
 
+NOT_CONNECTED = {"zh": "未接入", "en": "Not connected"}
+
+
+def not_connected(lang: str, reason: str, *, element_id: str | None = None) -> html.Div:
+    """What a panel shows when no store of this site can answer it: not an error, not
+    zero; the reason is on hover."""
+    kwargs = {"id": element_id} if element_id else {}
+    return html.Div(NOT_CONNECTED["en" if lang == "en" else "zh"], className="panel-not-connected",
+                    title=reason, **kwargs)
+
+
 def status_dot(colour: str) -> html.Span:
     """A small round status light."""
     return html.Span(className="status-dot", style={"background": colour})

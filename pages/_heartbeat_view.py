@@ -27,7 +27,7 @@ from components.heartbeat import (
     pulse_figure,
     pulse_range,
 )
-from components.panels import error_state, live_badge
+from components.panels import error_state, live_badge, not_connected
 from pages import _heartbeat_model as model
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,14 @@ def render(lang: str, *, initial: bool) -> dict[str, Any]:
                  drill_href(i, lang=lang))
             for i in cat if i.headline])
     out["labels"], out["figures"] = _pulses(cockpit, lang, now, snap, pulse, initial)
+    missing = model.events_missing(cockpit)
     try:
-        events, frame = model.newest_events(cockpit, now, cfg.heartbeat.ticker_events)
-        recent.add(frame)
-        out["ticker"] = event_ticker(events, lang, cockpit.tz)
+        if missing:
+            out["ticker"] = not_connected(lang, missing, element_id="hb-ticker-missing")
+        else:
+            events, frame = model.newest_events(cockpit, now, cfg.heartbeat.ticker_events)
+            recent.add(frame)
+            out["ticker"] = event_ticker(events, lang, cockpit.tz)
     except Exception as exc:
         log.exception("heartbeat events failed")
         recent.errors.append(str(exc))

@@ -18,8 +18,10 @@ from citybrain.i18n import t
 from citybrain.period_values import period_values
 from citybrain.timegrain import Period, today
 from components.drill_charts import Bar, bar_figure, drill_graph
+from components.panels import not_connected
 from pages import _domain_model as dm
 from pages._drill_view import domain_page, guarded_panel, time_drill_id
+from pages._heartbeat_model import events_missing
 
 dash.register_page(__name__, path="/safety", name="公共安全", title="公共安全 · Safety", order=3)
 TREND_DAYS = 30
@@ -42,6 +44,9 @@ def extras(state: DrillState, tree: AreaTree, now: datetime) -> list[Any]:
 
 def _alerts_by_type(state: DrillState, tree: AreaTree, now: datetime) -> Any:
     cockpit = runtime.current()
+    missing = events_missing(cockpit)
+    if missing:
+        return not_connected(state.lang, missing, element_id="safety-alerts-missing")
     day = today(now, cockpit.tz)
     events = cockpit.data.events(day.start.astimezone(now.tzinfo)).data
     counts = dm.counts_by_category(events, "police_110", day.start, state.lang, tree.descendants(state.area))

@@ -19,10 +19,12 @@ from citybrain.numbers import format_number
 from citybrain.period_values import period_values
 from citybrain.timegrain import today
 from components.drill_charts import Bar, bar_figure, drill_graph
+from components.panels import not_connected
 from datasources.standards.tpi import LEVELS
 from pages import _domain_model as dm
 from pages._drill_view import domain_page, guarded_panel, time_drill_id
-from pages._map_model import area_outline
+from pages._heartbeat_model import events_missing
+from pages._map_model import area_outline, layer_missing
 
 dash.register_page(__name__, path="/traffic", name="交通运行", title="交通运行 · Traffic", order=2)
 LEVEL_COLOURS = {lv.level: lv.colour for lv in LEVELS}
@@ -43,6 +45,9 @@ def extras(state: DrillState, tree: AreaTree, now: datetime) -> list[Any]:
 def _top_roads(state: DrillState) -> Any:
     """The most congested roads of the drilled area (the whole city at the top)."""
     cockpit = runtime.current()
+    missing = layer_missing(cockpit, "roads", live=True)
+    if missing:
+        return not_connected(state.lang, missing, element_id="traffic-top-roads-missing")
     states = cockpit.data.feature_states("roads").data
     collection = cockpit.data.layer("roads").data
     if state.area.level != "city":
@@ -78,6 +83,9 @@ def _hour_profile(state: DrillState, now: datetime) -> Any:
 
 def _incident_times(state: DrillState, tree: AreaTree, now: datetime) -> Any:
     cockpit = runtime.current()
+    missing = events_missing(cockpit)
+    if missing:
+        return not_connected(state.lang, missing, element_id="traffic-incidents-missing")
     day = today(now, cockpit.tz)
     events = cockpit.data.events(day.start.astimezone(now.tzinfo)).data
     times = dm.response_times(events, "traffic_accident", day.start, tree.descendants(state.area))
