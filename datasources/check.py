@@ -128,7 +128,7 @@ def check_areas(config: Config, service: DataService) -> tuple[dict[str, Any], H
                levels={lv: len(hier.by_level.get(lv, [])) for lv in ("city", "district", "street", "grid")},
                rows=int(sum(hier.words.values())), left_out=hier.dropped, words=dict(hier.words))
     out["problems"] += [f"areas ({name}): {p}" for p in hier.problems]
-    if len(hier.areas) <= 1:
+    if len(hier.areas) <= 1 and not hier.problems:
         out["problems"].append(f"areas ({name}): no area below the root {hier.root_id}: check the areas "
                                f"table / key of datasource {name} and city.level_names")
     return out, hier
@@ -151,17 +151,20 @@ def check_indicator(config: Config, service: DataService, hier: Hierarchy | None
     try:
         frame = service.sources[source].latest([ind], leaf)
     except DataSourceError as exc:
-        problems.append(f"{where}: reading {source} ({kind}) at {leaf} failed: {exc.message}")
+        problems.append(f"{where}: reading {source} ({kind}) at {leaf} failed: {exc.message}: correct "
+                        f"{what_to_check(params)}")
         return out
     if frame.error:
-        problems.append(f"{where}: reading {source} ({kind}) at {leaf} failed: {frame.error}")
+        problems.append(f"{where}: reading {source} ({kind}) at {leaf} failed: {frame.error}: check "
+                        f"{what_to_check(params)}")
     rows = frame.data[frame.data["indicator"] == ind.id] if not frame.data.empty else frame.data
     live = _live_problems(service, kind, source, ind, leaf)
     problems += [f"{where}: {p}" for p in live]
     out["rows"] = len(rows)
     if rows.empty:
         if not live and not frame.error:
-            problems.append(f"{where}: returned nothing at level {leaf}: check {what_to_check(kind, params)}")
+            problems.append(f"{where}: returned nothing at level {leaf}: check {what_to_check(params)} "
+                            f"(does the {kind} store hold rows there at this level?)")
         return out
     out.update(_ids(rows, hier, leaf, where, problems))
     out.update(_freshness(rows, ind, config.city.timezone, where, problems))
@@ -226,7 +229,8 @@ def _city_value(service: DataService, hier: Hierarchy, ind: Indicator, leaf: str
     got = frame.data[frame.data["indicator"] == ind.id] if not frame.data.empty else frame.data
     if ind.id in frame.missing or got.empty:
         why = frame.missing.get(ind.id) or "no leaf row maps to the city"
-        problems.append(f"{where}: gives no city value: {why}")
+        if not any("not among the hierarchy" in p for p in problems):   # said once is enough
+            problems.append(f"{where}: gives no city value: {why}")
         return {"value": None, "text": "—", "derived": why}
     row = got.iloc[0]
     value = None if pd.isna(row["value"]) else float(row["value"])
@@ -303,15 +307,11 @@ def check_layers(config: Config, service: DataService) -> dict[str, Any]:
 
 def _rule(ind: Indicator) -> dict[str, Any]:
     rule = ind.rollup
-    out: dict[str, Any] = {"method": rule.method if rule.method != "standard" else str(rule.standard)}
-    for key in ("by", "numerator", "denominator"):
-        if getattr(rule, key):
-            out[key] = getattr(rule, key)
+    out: dict[str, Any] = {"method": rule.method if rule.method != "standard" else str(rule.standard),
+                           **{k: getattr(rule, k) for k in ("by", "numerator", "denominator") if getattr(rule, k)}}
     if rule.method == "ratio" and rule.scale != 1:
         out["scale"] = rule.scale
-    if rule.inputs:
-        out["inputs"] = dict(rule.inputs)
-    return out
+    return out | ({"inputs": dict(rule.inputs)} if rule.inputs else {})
 
 
 def _span(delta: timedelta) -> str:

@@ -40,7 +40,7 @@ def _areas(areas: dict[str, Any]) -> list[str]:
 
 def _indicator(ind: dict[str, Any]) -> list[str]:
     b = ind["binding"]
-    params = " ".join(f"{k}={_compact(v)}" for k, v in b.items() if k not in ("source", "adapter"))
+    params = " ".join(f"{k}={compact(v)}" for k, v in b.items() if k not in ("source", "adapter"))
     lines = [f"  {ind['id']}  {ind['name_zh']} / {ind['name_en']}",
              f"    binding    {b['source']} ({b['adapter']}) {params}".rstrip()]
     leaf = ind["leaf_level"]
@@ -94,7 +94,8 @@ def _rule(rule: dict[str, Any]) -> str:
     return rule["method"] + (f" ({'; '.join(extra)})" if extra else "")
 
 
-def _compact(value: Any) -> str:
+def compact(value: Any) -> str:
+    """A binding value on one line."""
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
@@ -133,9 +134,8 @@ def plural(level: str) -> str:
     return {"city": "cities", "district": "districts", "street": "streets", "grid": "grids"}.get(level, level)
 
 
-def what_to_check(kind: str, params: dict[str, Any]) -> str:
-    """Which binding keys to look at when a binding returned nothing."""
+def what_to_check(params: dict[str, Any]) -> str:
+    """The binding keys that say where its rows are, with their values."""
     keys = [k for k in ("table", "key", "latest", "file", "path", "metric", "columns", "where")
             if k in params]
-    shown = ", ".join(f"binding.{k} {short(params[k])!r}" for k in keys[:3]) or "the binding"
-    return f"{shown} (does the {kind} store hold rows there at this level?)"
+    return " or ".join(f"binding.{k} {compact(short(params[k]))}" for k in keys[:2]) or "the binding"
