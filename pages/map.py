@@ -79,8 +79,9 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
     options = [{"label": i.name(lang), "value": i.id} for i in cockpit.catalogue
                if set(levels) & set(i.levels)]
     fitted = model.area_bounds(cockpit, root, "city")
+    # fitted to the city's outline; a zoom given with it would win over the bounds
     view = ({"center": [(fitted[0][0] + fitted[1][0]) / 2, (fitted[0][1] + fitted[1][1]) / 2], "bounds": fitted}
-            if fitted else {"center": [0.0, 0.0]})
+            if fitted else {"center": [0.0, 0.0], "zoom": 3})
     # Each band of layers has its own pane, so the order on screen never depends on which
     # GeoJSON arrives first (one canvas draws in arrival order): basemap, areas, roads, then
     # the heat field and the points (assets/map_points.js). Only the areas and the event
@@ -140,7 +141,7 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
             html.Div([
                 dl.Map([*base, *layers, events,
                         dl.ScaleControl(position="bottomleft")],
-                       id="map-map", zoom=12, **view,
+                       id="map-map", **view,
                        attributionControl=False, className="map-canvas", preferCanvas=True),
                 html.Div(id="map-legend", className="map-legend"),
             ], className="map-stage"),
