@@ -90,7 +90,7 @@ class Deriver:
         hit = self._recall(key, reads)
         if hit is not None:
             return hit
-        parts, used = [], []
+        parts, used, inputs = [], [], []
         missing: dict[str, str | DataSourceError] = {}
         for ind, plan in wanted:
             if plan.read_level is None:
@@ -102,8 +102,9 @@ class Deriver:
                 missing[ind.id] = exc
                 continue
             parts.append(values.assign(indicator=ind.id)[LATEST_COLUMNS])
-            used += frames
-        return self._keep(key, reads, _assemble(parts, used, missing, LATEST_COLUMNS))
+            used.append(frames[0])
+            inputs += frames[1:]
+        return self._keep(key, reads, _assemble(parts, used, missing, LATEST_COLUMNS, inputs))
 
     # --- a memo of derived results ---------------------------------------------------------
     @staticmethod
@@ -233,12 +234,15 @@ class Deriver:
             return hit
         period = "day" if step >= timedelta(days=1) else "hour"
         parts, used = [], []
+        splits: dict[int, dict[str, pd.DataFrame]] = {}
         for ind, plan, target in jobs:
             got = reads.get((ind.id, tuple(sorted(target))))
             if isinstance(got, DataSourceError) or got is None:
                 missing[ind.id] = got if got is not None else "no read"
                 continue
-            rows = got.data[got.data["indicator"] == ind.id]
+            if id(got) not in splits:   # one pass over a batch read, not one per indicator
+                splits[id(got)] = dict(iter(got.data.groupby("indicator", sort=False))) if not got.data.empty else {}
+            rows = splits[id(got)].get(ind.id, got.data.iloc[0:0])
             try:
                 if plan.direct:
                     out = rows[["area_id", "ts", "value"]]
@@ -305,10 +309,13 @@ def _target(hier: Hierarchy | None, leaf: str, level: str, rows: pd.DataFrame, s
 
 
 def _assemble(parts: list[pd.DataFrame], used: list[Frame[pd.DataFrame]],
-              missing: Mapping[str, str | DataSourceError], columns: list[str]) -> Frame[pd.DataFrame]:
-    """One frame of the derived rows: oldest as_of, stale when any read was; when every read
-    failed, the first failure is raised, as a single store read would."""
+              missing: Mapping[str, str | DataSourceError], columns: list[str],
+              inputs: Sequence[Frame[pd.DataFrame]] = ()) -> Frame[pd.DataFrame]:
+    """One frame of the derived rows: the oldest as_of of the indicators' own reads (a weight
+    such as population, read hourly, does not age them), stale when any read was; when every
+    read failed, the first failure is raised, as a single store read would."""
     frames = list({id(f): f for f in used}.values())
+    helpers = [f for f in inputs if all(f is not g for g in frames)]
     parts = [p for p in parts if not p.empty]
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     failures = [m for m in missing.values() if isinstance(m, DataSourceError)]
@@ -317,7 +324,7 @@ def _assemble(parts: list[pd.DataFrame], used: list[Frame[pd.DataFrame]],
     reasons = {k: str(v) for k, v in missing.items()}
     if not frames:
         return Frame(data, as_of=utcnow(), source="none", missing=reasons)
-    errors = [f.error for f in frames if f.error]
+    errors = [f.error for f in [*frames, *helpers] if f.error]
     return Frame(data, as_of=min(f.as_of for f in frames), source="+".join(dict.fromkeys(f.source for f in frames)),
-                 fetched_at=min(f.fetched_at for f in frames), stale=any(f.stale for f in frames),
+                 fetched_at=min(f.fetched_at for f in frames), stale=any(f.stale for f in [*frames, *helpers]),
                  error="; ".join(dict.fromkeys(errors)) or None, missing=reasons)

@@ -81,12 +81,7 @@ class Hierarchy:
         level = self.level.get(next(iter(wanted)))
         if level is None:
             return {}
-        out = {}
-        for leaf in self.by_level.get(leaf_level, []):
-            top = self.ancestor(leaf, level)
-            if top in wanted:
-                out[leaf] = top
-        return out
+        return {leaf: top for leaf, top in self.up(leaf_level, level).items() if top in wanted}
 
     def ids_at(self, level: str) -> frozenset[str]:
         return frozenset(self.by_level.get(level, []))

@@ -54,6 +54,8 @@ def combine(rows: pd.DataFrame, target: Mapping[str, str] | pd.Series, rule: Rol
         keep = rows["ts"] == newest if rule.method == "latest" or window is None \
             else rows["ts"] > newest - pd.Timedelta(window)
         rows = rows[keep | rows["ts"].isna()]
+    if rule.method in FAST:
+        return _fast(rows, rule, by_time)
     keys = ["_to", "ts"] if by_time else ["_to"]
     frame = _inputs(rows, rule, source)
     groups = frame.groupby(keys, sort=False)
@@ -65,6 +67,60 @@ def combine(rows: pd.DataFrame, target: Mapping[str, str] | pd.Series, rule: Rol
     out = out.reset_index().rename(columns={"_to": "area_id"})
     out["value"] = out["value"].astype(float).replace([np.inf, -np.inf], np.nan)
     return out[OUT_COLUMNS]
+
+
+FAST = frozenset({"sum", "mean", "weighted_mean", "ratio"})
+
+
+def _fast(rows: pd.DataFrame, rule: Rollup, by_time: bool) -> pd.DataFrame:
+    """The additive rules with numpy: sums over integer group codes (the pages' hot path)."""
+    to_codes, to_ids = pd.factorize(rows["_to"].to_numpy(dtype=object))
+    if by_time:
+        ts_codes, ts_values = pd.factorize(rows["ts"])
+        key = to_codes * len(ts_values) + ts_codes
+        size = len(to_ids) * len(ts_values)
+    else:
+        key, size = to_codes, len(to_ids)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(key, weights=values, minlength=size)
+
+    def column(name: str) -> np.ndarray:
+        if name not in rows.columns:
+            raise RollupError("rollup", f"rollup {rule.method!r} needs {name!r}, which the rows do not have")
+        return pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float)
+
+    value = rows["value"].to_numpy(dtype=float) if "value" in rows else np.full(len(rows), np.nan)
+    if rule.method == "ratio":
+        num, den = column(str(rule.numerator)), column(str(rule.denominator))
+        ok = ~(np.isnan(num) | np.isnan(den))
+        top, bottom = total(np.where(ok, num, 0.0)), total(np.where(ok, den, 0.0))
+        out = np.divide(top, bottom, out=np.full(size, np.nan), where=bottom != 0) * rule.scale
+    elif rule.method == "weighted_mean":
+        w = column(str(rule.by))
+        ok = ~(np.isnan(value) | np.isnan(w))
+        top, bottom = total(np.where(ok, value * w, 0.0)), total(np.where(ok, w, 0.0))
+        out = np.divide(top, bottom, out=np.full(size, np.nan), where=bottom != 0)
+    else:
+        ok = ~np.isnan(value)
+        top = total(np.where(ok, value, 0.0))
+        count = total(ok.astype(float))
+        out = top if rule.method == "sum" else np.divide(top, count, out=np.full(size, np.nan), where=count > 0)
+        out = np.where(count > 0, out, np.nan)
+    members = total(ok.astype(float)).astype(int)
+    if by_time:
+        area = np.repeat(np.asarray(to_ids, dtype=object), len(ts_values))
+        ts = np.tile(np.asarray(ts_values), len(to_ids))
+        present = np.bincount(key, minlength=size) > 0
+        data = pd.DataFrame({"area_id": area[present], "ts": pd.DatetimeIndex(ts)[present] if len(ts) else ts,
+                             "value": out[present], "members": members[present]})
+    else:
+        newest = pd.Series(rows["ts"].to_numpy()).groupby(to_codes).max() if "ts" in rows else None
+        data = pd.DataFrame({"area_id": np.asarray(to_ids, dtype=object),
+                             "ts": newest.to_numpy() if newest is not None else pd.NaT,
+                             "value": out, "members": members})
+    data["value"] = data["value"].replace([np.inf, -np.inf], np.nan)
+    return data[OUT_COLUMNS]
 
 
 def _inputs(rows: pd.DataFrame, rule: Rollup, source: str) -> pd.DataFrame:
