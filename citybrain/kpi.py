@@ -1,7 +1,8 @@
 """What a KPI card says about one indicator in one area: the number and where it came from.
 
-The value is the newest one; "yesterday" and "last week" are the same quarter hour one
-and seven days back (same weekday), read from history; the sparkline is the last 24 hours.
+The value is the newest one; "yesterday" and "last week" are the same quarter hour (or the
+same slot of the data's own cadence, e.g. the same hour) one and seven days back (same
+weekday), read from history; the sparkline is the last 24 hours.
 """
 
 from __future__ import annotations
@@ -63,11 +64,12 @@ def read_kpis(data: Any, indicators: Sequence[Indicator], area_id: str, level: s
     ids = [i.id for i in indicators]
     latest = _safe(lambda: data.latest(ids, level))
     values = _pick_latest(latest, area_id)
-    back = {}
-    for name, days in (("yesterday", 1), ("last_week", 7)):
-        t0 = _floor(now - timedelta(days=days), SLOT)
-        frame = _safe(lambda t0=t0: data.series(ids, [area_id], t0, t0 + SLOT, SLOT))
-        back[name] = _first_by_indicator(frame, area_id)
+    back: dict[str, dict[str, float]] = {"yesterday": {}, "last_week": {}}
+    for slot, group in _by_slot(indicators).items():   # hourly data compares whole hours
+        for name, days in (("yesterday", 1), ("last_week", 7)):
+            t0 = _floor(now - timedelta(days=days), slot)
+            frame = _safe(lambda t0=t0, slot=slot, group=group: data.series(group, [area_id], t0, t0 + slot, slot))
+            back[name].update(_first_by_indicator(frame, area_id))
     end = _floor(now, timedelta(hours=1)) + timedelta(hours=1)
     spark_frame = _safe(lambda: data.series(ids, [area_id], end - timedelta(hours=24), end,
                                             timedelta(hours=1)))
@@ -87,6 +89,15 @@ def read_kpis(data: Any, indicators: Sequence[Indicator], area_id: str, level: s
                 latest.error if latest is not None else "no data"),
             source=latest.source if latest is not None else ind.binding.source,
             thresholds_apply=applies))
+    return out
+
+
+def _by_slot(indicators: Sequence[Indicator]) -> dict[timedelta, list[str]]:
+    """Indicator ids by the slot their comparisons read: a quarter hour, or one cadence of
+    data that comes less often (the same hour yesterday for hourly facts)."""
+    out: dict[timedelta, list[str]] = {}
+    for ind in indicators:
+        out.setdefault(max(SLOT, timedelta(seconds=ind.cadence)), []).append(ind.id)
     return out
 
 

@@ -202,3 +202,21 @@ def test_street_facts_roll_up_to_districts(platform) -> None:  # noqa: ANN001
     got = service_values(service, "district")["hotline_calls"].dropna()
     for code, value in expected.items():
         assert got[code] == value, code
+
+
+def test_kpi_comparisons_read_the_same_hour_yesterday_and_last_week(platform) -> None:  # noqa: ANN001
+    from citybrain.kpi import read_kpis
+
+    service, engine, _store, _info = platform
+    facts = floats(table(engine, "fact_district_hourly", "stat_hour"), ["police_alerts", "noise_db"])
+    now = datetime.now(UTC)
+    hour = pd.Timestamp(now).floor("h")
+    inds = [service.catalogue.get("alerts_110"), service.catalogue.get("noise_db")]
+    kpis = {k.indicator.id: k for k in read_kpis(service, inds, "360800", "city", now)}
+    for days, field in ((1, "yesterday"), (7, "last_week")):
+        then = facts[facts.stat_hour == hour - pd.Timedelta(days=days)]
+        assert len(then) == 6
+        assert getattr(kpis["alerts_110"], field) == then.police_alerts.sum(), field
+        assert getattr(kpis["noise_db"], field) == pytest.approx(then.noise_db.mean()), field
+    spark = dict(kpis["alerts_110"].spark)
+    assert len(spark) >= 23, "the sparkline draws the last 24 hourly points"
