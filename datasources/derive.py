@@ -157,11 +157,11 @@ class Deriver:
     def _prefetch(self, reads: dict[tuple[str, str], Any], wanted: Sequence[tuple[Indicator, str]],
                   at: datetime | None, hier: Hierarchy | None) -> None:
         """One store read per (source, level) for every (indicator, level) not read yet."""
-        groups: dict[tuple[str, str, tuple[str, ...]], list[Indicator]] = {}
-        for ind, level in wanted:
+        groups: dict[tuple[str, str], list[Indicator]] = {}
+        for ind, level in wanted:   # one batch per source and level: they age together
             if (ind.id, level) not in reads:
-                groups.setdefault((ind.binding.source, level, _facts_key(ind)), []).append(ind)
-        for (source, level, _facts), inds in groups.items():
+                groups.setdefault((ind.binding.source, level), []).append(ind)
+        for (source, level), inds in groups.items():
             try:
                 frame = self.sources[source].latest(inds, level, at)
             except DataSourceError as exc:
