@@ -128,8 +128,8 @@ def _fast(rows: pd.DataFrame, target: Mapping[str, str] | pd.Series, rule: Rollu
     else:
         last = np.full(len(to_ids), np.iinfo(np.int64).min)
         np.maximum.at(last, to_codes, ns[pick])
-        data = pd.DataFrame({"area_id": np.asarray(to_ids, dtype=object),
-                             "ts": pd.to_datetime(last, unit="ns", utc=True) if len(last) else pd.DatetimeIndex([], tz=UTC),
+        newest = pd.to_datetime(last, unit="ns", utc=True) if len(last) else pd.DatetimeIndex([], tz=UTC)
+        data = pd.DataFrame({"area_id": np.asarray(to_ids, dtype=object), "ts": newest,
                              "value": out, "members": members})
     data["value"] = data["value"].replace([np.inf, -np.inf], np.nan)
     return data[OUT_COLUMNS]
