@@ -72,7 +72,10 @@ server = app.server
 # requests of a fresh gunicorn worker never see "Callback function not found".
 server.test_client().get("/_dash-dependencies")
 # and read the map's opening geometry, so the first screens after a restart find it ready
-geo_routes.warm(server, importlib.import_module("pages.map").OPENING_GEOMETRY)
+# (only the layers this site's stores have: a platform without roads is not a warning)
+_has_layer = importlib.import_module("pages._map_model").has_layer
+geo_routes.warm(server, [name for name in importlib.import_module("pages.map").OPENING_GEOMETRY
+                         if _has_layer(runtime.current(), name)])
 
 if __name__ == "__main__":
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),
