@@ -4,8 +4,10 @@ An indicator's score is piecewise linear in its value against its catalogue
 thresholds: 80 at target, 60 at warn, 30 at alarm, falling to 0 one more warn→alarm
 span beyond alarm, and rising to 100 one target→warn span better than target (so a
 city doing better than its targets still shows movement). The city operation index (城市运行指数) is the
-weighted mean of the scores of the indicators with weight > 0; a domain's pulse is the
-same mean over that domain's indicators.
+weighted mean of the scores of the indicators with weight > 0 that have a value; a
+domain's pulse is the same mean over that domain's indicators. An indicator without a
+value (its read failed, the store gave nothing) is left out, never counted as 0, and the
+result says how many it used out of how many (``used`` / ``total``).
 """
 
 from __future__ import annotations
@@ -63,9 +65,20 @@ class Composite:
     parts: dict[str, float]          # indicator id → score
     missing: tuple[str, ...]         # weighted indicators without a usable value
 
+    @property
+    def used(self) -> int:
+        """How many weighted indicators went into the value."""
+        return len(self.parts)
+
+    @property
+    def total(self) -> int:
+        """How many weighted indicators there are, with a value or not."""
+        return len(self.parts) + len(self.missing)
+
 
 def composite(indicators: Iterable[Indicator], values: Mapping[str, float | None]) -> Composite:
-    """The weight-averaged score of ``indicators`` whose weight is > 0."""
+    """The weight-averaged score of ``indicators`` whose weight is > 0, over those that
+    have a scorable value in ``values`` (absent or None: left out, listed in ``missing``)."""
     total = weight = 0.0
     parts: dict[str, float] = {}
     missing = []

@@ -12,7 +12,8 @@ from dash import dcc, html
 from citybrain.i18n import t
 from citybrain.numbers import format_number
 
-from .panels import status_dot
+from .kpi_card import BLANK_COLOUR, is_blank, stale_flag, value_state
+from .panels import NOT_CONNECTED, status_dot
 
 SEVERITY_COLOURS = {1: "#4FC3F7", 2: "#F5C242", 3: "#FF8C42", 4: "#FF4D4F"}
 KIND_ICONS = {"police_110": "警", "fire_119": "火", "medical_120": "医", "hotline_12345": "民",
@@ -20,8 +21,10 @@ KIND_ICONS = {"police_110": "警", "fire_119": "火", "medical_120": "医", "hot
               "safety_hazard": "隐"}
 
 
-def index_ring(value: float | None, colour: str, status_text: str, note: str) -> html.Div:
-    """The composite index as a big number inside a ring filled to ``value`` %."""
+def index_ring(value: float | None, colour: str, status_text: str, note: str,
+               note_title: str = "") -> html.Div:
+    """The composite index as a big number inside a ring filled to ``value`` %; ``note``
+    (how many indicators it is based on) small beneath, what it left out on hover."""
     pct = 0.0 if value is None else max(0.0, min(100.0, value))
     ring = {"background": f"conic-gradient({colour} {pct * 3.6:.1f}deg, #16263a 0deg)"}   # CSS, not shown
     shown = format_number(value, 1)
@@ -32,7 +35,7 @@ def index_ring(value: float | None, colour: str, status_text: str, note: str) ->
         ], className="index-core"), className="index-ring", style=ring),
         html.Div([status_dot(colour), status_text], className="index-status",
                  style={"color": colour}),
-        html.Div(note, className="index-note"),
+        html.Div(note, className="index-note", title=note_title),
     ], className="index-block")
 
 
@@ -126,7 +129,8 @@ def event_ticker(events: Sequence[dict[str, Any]], lang: str, tz: Any) -> html.U
 
 @dataclass(frozen=True)
 class Tile:
-    """A headline indicator for the KPI strip."""
+    """A headline indicator for the KPI strip; ``state`` and ``reason`` as in
+    :class:`citybrain.kpi.Reading` (a blank state shows no number)."""
 
     name: str
     value: float | None
@@ -135,20 +139,33 @@ class Tile:
     colour: str
     target_text: str
     href: str | None = None     # the indicator's drill-down
+    state: str = "ok"
+    reason: str = ""
 
 
-def kpi_strip(tiles: Sequence[Tile]) -> html.Div:
-    """A row of headline indicator tiles with status colour and target."""
+def kpi_strip(tiles: Sequence[Tile], lang: str = "zh") -> html.Div:
+    """A row of headline indicator tiles with status colour and target; a tile without a
+    value says why (未接入 / 暂无数据 / 错误), a stale one is flagged, the reason on hover."""
     items = []
     for tile in tiles:
-        shown = format_number(tile.value, tile.decimals)
-        body = [html.Div([status_dot(tile.colour), tile.name], className="tile-name"),
-                html.Div([html.Span(shown, className="tile-value", style={"color": tile.colour}),
-                          html.Span(tile.unit, className="tile-unit")]),
+        blank = is_blank(tile.state)
+        colour = BLANK_COLOUR if blank else tile.colour
+        if blank:
+            number: Any = value_state(tile.state, lang, tile.reason)
+        else:
+            number = [html.Span(format_number(tile.value, tile.decimals), className="tile-value",
+                                style={"color": colour}),
+                      html.Span(tile.unit, className="tile-unit")]
+            if tile.state == "stale":
+                number.append(stale_flag(lang, tile.reason))
+        body = [html.Div([status_dot(colour), tile.name], className="tile-name"),
+                html.Div(number, className="tile-number", **{"data-state": tile.state}),
                 html.Div(tile.target_text, className="tile-target")]
-        style = {"borderTopColor": tile.colour}
-        items.append(dcc.Link(body, href=tile.href, className="tile tile-link", style=style) if tile.href
-                     else html.Div(body, className="tile", style=style))
+        style = {"borderTopColor": colour}
+        css = f"tile tile-{tile.state.replace('_', '-')}"
+        items.append(dcc.Link(body, href=tile.href, className=f"{css} tile-link", style=style,
+                              title=tile.reason) if tile.href
+                     else html.Div(body, className=css, style=style, title=tile.reason))
     return html.Div(items, className="kpi-strip")
 
 
@@ -170,12 +187,25 @@ def pulse_rows(labels: Sequence[Any], figures: Sequence[Any], domains: Sequence[
 
 
 def indicator_tile(name: str, value: float | None, unit: str, decimals: int, colour: str,
-                   note: str) -> html.Div:
-    """One indicator, big: for a wall region of its own."""
-    shown = format_number(value, decimals)
+                   note: str, *, state: str = "ok", reason: str = "", lang: str = "zh") -> html.Div:
+    """One indicator, big: for a wall region of its own; without a value it says why."""
+    blank = is_blank(state)
+    colour = BLANK_COLOUR if blank else colour
+    if blank:
+        number: Any = value_state(state, lang, reason)
+    else:
+        number = [html.Span(format_number(value, decimals), className="big-value", style={"color": colour}),
+                  html.Span(unit, className="big-unit")]
+        if state == "stale":
+            number.append(stale_flag(lang, reason))
     return html.Div([
         html.Div([status_dot(colour), name], className="big-name"),
-        html.Div([html.Span(shown, className="big-value", style={"color": colour}),
-                  html.Span(unit, className="big-unit")]),
+        html.Div(number, className="big-number", **{"data-state": state}),
         html.Div(note, className="big-note"),
-    ], className="big-tile", style={"borderColor": colour})
+    ], className=f"big-tile big-{state.replace('_', '-')}", style={"borderColor": colour}, title=reason)
+
+
+def not_connected_badge(lang: str, reason: str) -> html.Span:
+    """A panel badge for a source the config does not connect: 未接入, not "no data"."""
+    return html.Span(NOT_CONNECTED["en" if lang == "en" else "zh"],
+                     className="badge badge-not-connected", title=reason)

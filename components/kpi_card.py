@@ -1,4 +1,9 @@
-"""The KPI card, one component for every page: the number, how it compares, where it came from."""
+"""The KPI card, one component for every page: the number, how it compares, where it came from.
+
+A number that is not there is never drawn as 0: :func:`value_state` stands in its place
+(未接入 / 暂无数据 / 错误, each with its own look and the reason on hover), and a stale
+number carries :func:`stale_flag`. The heartbeat tiles, the wall and the leader cockpit
+use the same two."""
 
 from __future__ import annotations
 
@@ -10,11 +15,33 @@ from dash import dcc, html
 
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
-from citybrain.kpi import Kpi
+from citybrain.kpi import BLANK, Kpi
 from citybrain.numbers import format_number, format_percent
+
+from .panels import not_connected
 
 UP, DOWN = "▲", "▼"
 GOOD_COLOUR, BAD_COLOUR, FLAT_COLOUR = "#3DDC97", "#FF6B6B", "#8FA3BF"
+BLANK_COLOUR = "#7F8C9A"   # the grey of a value that is not there
+
+
+def value_state(state: str, lang: str, reason: str) -> html.Span:
+    """What stands where a number is not there: 未接入 (the config does not connect it),
+    暂无数据 (connected, nothing came) or 错误 (the read failed); the reason on hover."""
+    css = f"value-state value-state-{state.replace('_', '-')}"
+    if state == "not_connected":
+        return html.Span(not_connected(lang, reason), className=css, title=reason)
+    return html.Span(t(f"state_{state}", lang), className=css, title=reason)
+
+
+def stale_flag(lang: str, reason: str) -> html.Span:
+    """The mark of a number that is the last good value of a failed read; why on hover."""
+    return html.Span(t("state_stale", lang), className="value-state value-state-stale", title=reason)
+
+
+def is_blank(state: str) -> bool:
+    """Whether a reading in ``state`` shows no number."""
+    return state in BLANK
 
 
 def change_chip(kpi: Kpi, before: float | None, label: str) -> html.Span:
@@ -73,20 +100,24 @@ def kpi_card(kpi: Kpi, lang: str, href: str, tz: Any, names: dict[str, str] | No
     ind = kpi.indicator
     target = ("" if ind.target is None or not kpi.thresholds_apply
               else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}")
+    blank = is_blank(kpi.state)
+    colour = BLANK_COLOUR if blank else kpi.colour
+    number = (value_state(kpi.state, lang, kpi.reason) if blank
+              else [html.Span(format_number(kpi.value, ind.decimals), className="kpi-value",
+                              style={"color": colour}),
+                    html.Span(ind.unit_in(lang), className="kpi-unit")])
     face = dcc.Link([
         html.Div([html.Span(ind.name(lang), className="kpi-name"),
                   html.Span(t("stale", lang), className="badge badge-stale kpi-stale",
-                            title=kpi.error or "") if kpi.stale else None], className="kpi-head"),
-        html.Div([html.Span(format_number(kpi.value, ind.decimals), className="kpi-value",
-                            style={"color": kpi.colour}),
-                  html.Span(ind.unit_in(lang), className="kpi-unit")], className="kpi-number"),
+                            title=kpi.reason or kpi.error or "") if kpi.stale else None], className="kpi-head"),
+        html.Div(number, className="kpi-number", title=kpi.reason),
         html.Div([html.Span(target, className="kpi-target"),
                   change_chip(kpi, kpi.yesterday, t("vs_yesterday", lang)),
                   change_chip(kpi, kpi.last_week, t("vs_last_week", lang))], className="kpi-compare"),
-        sparkline(kpi.spark, kpi.colour),
+        sparkline(kpi.spark, colour),
     ], href=href, className="kpi-face")
-    return html.Div([html.Div(className="kpi-status", style={"background": kpi.colour}), face,
+    return html.Div([html.Div(className="kpi-status", style={"background": colour}), face,
                      info_view(kpi, lang, tz, names or {})],
                     className="kpi-card selected" if selected else "kpi-card",
                     id={"type": "kpi-card", "indicator": ind.id},
-                    **{"data-status": kpi.status, "data-indicator": ind.id})
+                    **{"data-status": kpi.status, "data-indicator": ind.id, "data-state": kpi.state})

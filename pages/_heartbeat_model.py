@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from citybrain.catalogue import DOMAINS, Indicator
+from citybrain.kpi import Reading, readings, unconnected
 from citybrain.memo import TtlMemo
 from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, composite, index_status, status
@@ -47,6 +48,7 @@ class Freshness:
     as_of: datetime | None = None
     stale: bool = False
     errors: list[str] = field(default_factory=list)
+    not_connected: str | None = None   # why the config connects no source for this part
 
     def add(self, frame: Frame[Any], *, dates_screen: bool = True) -> None:
         """Count ``frame`` in; history reads (``dates_screen=False``) only add staleness."""
@@ -74,7 +76,11 @@ def _empty(data: Any) -> bool:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The city right now: composite index, domain scores and headline values."""
+    """The city right now: composite index, domain scores and headline values.
+
+    ``readings`` says for every weighted or headline indicator whether it has a value and
+    why not; the index and the domain scores use the ``used`` of ``total`` weighted ones
+    that have one. ``frame`` is None when the whole read failed (``failure`` says why)."""
 
     index: float | None
     index_status: str
@@ -82,21 +88,39 @@ class Snapshot:
     parts: int
     domains: dict[str, float | None]
     values: dict[str, float | None]
-    frame: Frame[pd.DataFrame]
+    frame: Frame[pd.DataFrame] | None
+    readings: dict[str, Reading] = field(default_factory=dict)
+    used: int = 0
+    total: int = 0
+    failure: str | None = None
 
 
 def snapshot(cockpit: Cockpit, at: datetime | None = None) -> Snapshot:
-    """Latest city values of the weighted and headline indicators, scored."""
+    """Latest city values of the weighted and headline indicators, scored; an indicator
+    whose read failed is left out of the index, and a failed read of all of them leaves
+    every one in the error state, never the screen blank."""
     cat = cockpit.catalogue
-    wanted = [i.id for i in cat if i.weight > 0 or i.headline]
-    frame = cockpit.data.latest(wanted, "city", at)   # the city level, whatever its id
-    values = city_values(frame.data)
+    shown = [i for i in cat if i.weight > 0 or i.headline]
+    frame: Frame[pd.DataFrame] | None = None
+    failure = None
+    try:
+        frame = cockpit.data.latest([i.id for i in shown], "city", at)   # the city level, whatever its id
+    except Exception as exc:  # noqa: BLE001 - every indicator shows the error, the screen stays
+        failure = str(exc)
+    found = readings(frame, shown, failure=failure, not_connected=unconnected(cockpit.data, shown, "city"))
+    values = {k: r.value for k, r in found.items() if not r.blank}
     total = composite(cat, values)
     hb = cockpit.config.heartbeat
     band = index_status(total.value, hb.good_from, hb.warn_from)
     domains = {d: composite(cat.in_domain(d), values).value for d in DOMAINS}
-    return Snapshot(total.value, band, STATUS_COLOURS[band], len(total.parts), domains, values,
-                    frame)
+    return Snapshot(total.value, band, STATUS_COLOURS[band], total.used, domains, values,
+                    frame, found, total.used, total.total, failure)
+
+
+def left_out(cockpit: Cockpit, snap: Snapshot, lang: str) -> str:
+    """Which weighted indicators the index could not use, and why (for its hover)."""
+    return "\n".join(f"{i.name(lang)}: {snap.readings[i.id].reason}" for i in cockpit.catalogue.weighted()
+                     if i.id in snap.readings and snap.readings[i.id].blank)
 
 
 def city_values(data: pd.DataFrame) -> dict[str, float | None]:

@@ -13,9 +13,10 @@ import dash
 from dash import Patch, html
 
 from citybrain import runtime
-from citybrain.catalogue import DOMAINS
+from citybrain.catalogue import DOMAINS, Indicator
 from citybrain.drill import drill_href
 from citybrain.i18n import t
+from citybrain.kpi import Reading
 from citybrain.numbers import format_number
 from components.heartbeat import (
     DomainScore,
@@ -42,26 +43,24 @@ def render(lang: str, *, initial: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         snap = model.snapshot(cockpit)
-        current.add(snap.frame)
-        pulse.add(snap.frame)
+        if snap.frame is not None:
+            current.add(snap.frame)
+            pulse.add(snap.frame)
+        else:
+            current.errors.append(str(snap.failure))
     except Exception as exc:  # one broken part must not blank the screen
         log.exception("heartbeat snapshot failed")
         snap = None
         current.errors.append(str(exc))
         out["index"] = out["domains"] = out["tiles"] = error_state(lang, str(exc))
     if snap is not None:
-        note = t("index_parts", lang, n=snap.parts)
-        out["index"] = index_ring(snap.index, snap.index_colour, t(f"status_{snap.index_status}",
-                                                                    lang), note)
+        out["index"] = index_ring(snap.index, snap.index_colour, t(f"status_{snap.index_status}", lang),
+                                  t("index_parts", lang, used=snap.used, total=snap.total),
+                                  note_title=model.left_out(cockpit, snap, lang))
         out["domains"] = domain_scores([
             DomainScore(d, t(f"domain_{d}", lang), snap.domains[d],
                         model.domain_colour(snap.domains[d], cockpit)) for d in DOMAINS])
-        out["tiles"] = kpi_strip([
-            Tile(i.name(lang), snap.values.get(i.id), i.unit_in(lang), i.decimals,
-                 model.indicator_colour(i, snap.values.get(i.id)),
-                 "" if i.target is None else f"{t('target', lang)} {format_number(i.target, i.decimals)}",
-                 drill_href(i, lang=lang))
-            for i in cat if i.headline])
+        out["tiles"] = kpi_strip([_tile(i, snap.readings.get(i.id), lang) for i in cat if i.headline], lang)
     out["labels"], out["figures"] = _pulses(cockpit, lang, now, snap, pulse, initial)
     missing = model.events_missing(cockpit)
     try:
@@ -75,6 +74,7 @@ def render(lang: str, *, initial: bool) -> dict[str, Any]:
         log.exception("heartbeat events failed")
         recent.errors.append(str(exc))
         out["ticker"] = error_state(lang, str(exc))
+    recent.not_connected = missing
     fresh = model.Freshness.combine(current, pulse, recent)
     # how old each region's data is, for the wall's per-panel badges
     out["parts"] = {"index": current, "domains": current, "tiles": current, "pulse": pulse,
@@ -82,6 +82,15 @@ def render(lang: str, *, initial: bool) -> dict[str, Any]:
     out["freshness"] = live_badge(fresh.as_of, lang, max_age_s=model.headline_age_s(cockpit),
                                   stale=fresh.stale, error=fresh.to_store()["error"], tz=cockpit.tz)
     return out
+
+
+def _tile(ind: Indicator, reading: Reading | None, lang: str) -> Tile:
+    """A headline tile: the value in its status colour, or why there is none."""
+    got = reading or Reading(None, "no_data", f"no value of {ind.id}")
+    return Tile(ind.name(lang), got.value, ind.unit_in(lang), ind.decimals,
+                model.indicator_colour(ind, got.value),
+                "" if ind.target is None else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}",
+                drill_href(ind, lang=lang), got.state, got.reason)
 
 
 def _pulses(cockpit: runtime.Cockpit, lang: str, now: Any, snap: model.Snapshot | None,
