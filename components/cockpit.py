@@ -12,6 +12,8 @@ from dash import dcc, html
 
 from citybrain.numbers import format_number
 
+from .kpi_card import BLANK_COLOUR, is_blank, stale_flag, value_state
+
 SORT_TYPE = "ck-sort"
 ARROW_TYPE = "ck-sort-arrow"
 
@@ -33,28 +35,44 @@ class BulletView:
     target_at: float | None
     href: str
     note: str
+    state: str = "ok"          # see citybrain.kpi.Reading: a blank state shows no number
+    reason: str = ""
+    lang: str = "zh"
 
 
 def bullet(view: BulletView) -> html.Div:
-    """A headline indicator as a bullet gauge; the whole card links to its drill-down."""
+    """A headline indicator as a bullet gauge; the whole card links to its drill-down. A
+    gauge without a value says why (未接入 / 暂无数据 / 错误) and draws no bar; a stale
+    one is flagged; the reason on hover."""
+    blank = is_blank(view.state)
+    colour = BLANK_COLOUR if blank else view.colour
     marks: list[Any] = [html.Div(className=f"ck-band ck-band-{status}",
                                  style={"left": _pct(a), "width": _pct(b - a)}) for a, b, status in view.bands]
-    if view.value_at is not None:
+    if view.value_at is not None and not blank:
         marks.append(html.Div(className="ck-bar", style={"width": _pct(view.value_at),
                                                          "background": view.colour}))
     if view.target_at is not None:
         marks.append(html.Div(className="ck-target", style={"left": _pct(view.target_at)}))
+    if blank:
+        number: Any = value_state(view.state, view.lang, view.reason)
+    else:
+        number = [html.Span(view.value, className="ck-gauge-value", style={"color": colour}),
+                  html.Span(view.unit, className="ck-gauge-unit")]
+        if view.state == "stale":
+            number.append(stale_flag(view.lang, view.reason))
     face = dcc.Link([
         html.Div([html.Span(view.name, className="ck-gauge-name"),
-                  html.Span(view.status_text, className="ck-gauge-status", style={"color": view.colour})],
+                  html.Span("" if blank else view.status_text, className="ck-gauge-status",
+                            style={"color": colour})],
                  className="ck-gauge-head"),
-        html.Div([html.Span(view.value, className="ck-gauge-value", style={"color": view.colour}),
-                  html.Span(view.unit, className="ck-gauge-unit")], className="ck-gauge-number"),
+        html.Div(number, className="ck-gauge-number"),
         html.Div(marks, className="ck-bullet"),
         html.Div(view.target, className="ck-gauge-target"),
-    ], href=view.href, className="ck-gauge-link", title=view.note)
-    return html.Div(face, className="ck-gauge",
-                    **{"data-indicator": view.indicator_id, "data-status": view.status})
+    ], href=view.href, className="ck-gauge-link",
+        title=f"{view.reason}\n{view.note}" if view.reason else view.note)
+    return html.Div(face, className=f"ck-gauge ck-gauge-{view.state.replace('_', '-')}",
+                    **{"data-indicator": view.indicator_id, "data-status": view.status,
+                       "data-state": view.state})
 
 
 def _pct(fraction: float) -> str:

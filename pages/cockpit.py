@@ -19,9 +19,10 @@ from citybrain.areas import AreaTree
 from citybrain.catalogue import Indicator
 from citybrain.drill import drill_href, query
 from citybrain.i18n import t, valid_lang
+from citybrain.kpi import Reading, readings, unconnected
 from citybrain.memo import TtlMemo
 from citybrain.numbers import format_number
-from citybrain.scoring import STATUS_COLOURS, composite, index_status
+from citybrain.scoring import STATUS_COLOURS, Composite, composite, index_status
 from components.cockpit import (
     ARROW_TYPE,
     SORT_TYPE,
@@ -39,7 +40,7 @@ from components.heartbeat import KIND_ICONS
 from components.panels import error_state, live_badge, panel
 from components.shell import nav_href
 from pages import _cockpit_model as model
-from pages._heartbeat_model import Freshness, city_values, events_missing, headline_age_s, now_utc
+from pages._heartbeat_model import Freshness, events_missing, headline_age_s, now_utc
 from pages._nav import top_bar
 
 dash.register_page(__name__, path="/cockpit", name="领导驾驶舱", title="领导驾驶舱 · Leader cockpit", order=4)
@@ -181,11 +182,12 @@ def render(lang: str) -> dict[str, Any]:
 
     names = tree.names(lang) if tree is not None else {}
     names[root] = t("all_city", lang)
-    values = city_values(city.data) if city is not None else {}
+    shown = [cat.get(i) for i in wanted]   # a failed indicator blanks only its own gauge
+    found = readings(city, shown, failure=city_err, not_connected=unconnected(cockpit.data, shown, "city"))
+    values = {k: r.value for k, r in found.items() if not r.blank}
     out: dict[str, Any] = {}
     as_of = "—" if city is None else f"{city.as_of.astimezone(cockpit.tz):%Y-%m-%d %H:%M:%S}"
-    out["gauges"] = (error_state(lang, city_err or "") if city is None
-                     else [bullet(_bullet_view(i, values.get(i.id), lang, as_of)) for i in model.headline(cat)])
+    out["gauges"] = [bullet(_bullet_view(i, found[i.id], lang, as_of)) for i in model.headline(cat)]
 
     if districts is None or tree is None:
         out["rows"] = {"error": district_err or tree_err, "lang": lang}
@@ -199,22 +201,34 @@ def render(lang: str) -> dict[str, Any]:
         districts.data if districts is not None else None, events.data if events is not None else None,
         names, [e for e in (city_err, district_err, events_err) if e], root)
 
-    index_now = composite(indicators, values).value if city is not None else None
-    out["trend"], out["trend_note"] = _trend(lang, indicators, series, series_err, index_now, now, root)
+    index_now = composite(indicators, values)
+    out["trend"], out["trend_note"] = _trend(lang, indicators, series, series_err, index_now, now, root,
+                                             _left_out(index_now, found, cat, lang))
     store = fresh.to_store()
     out["freshness"] = live_badge(fresh.as_of, lang, max_age_s=headline_age_s(cockpit),
                                   stale=fresh.stale, error=store["error"], tz=cockpit.tz)
     return out
 
 
-def _bullet_view(ind: Indicator, value: float | None, lang: str, as_of: str) -> BulletView:
+def _left_out(index: Composite, found: dict[str, Reading], cat: Any, lang: str) -> str:
+    """The weighted indicators the index could not use, and why."""
+    lines = []
+    for ind_id in index.missing:
+        why = found[ind_id].reason if ind_id in found else ""
+        lines.append(f"{cat.get(ind_id).name(lang)}: {why}" if why else cat.get(ind_id).name(lang))
+    return "\n".join(lines)
+
+
+def _bullet_view(ind: Indicator, reading: Reading, lang: str, as_of: str) -> BulletView:
+    value = reading.value
     g = model.gauge(ind, value)
     target = "" if ind.target is None else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}"
     note = " · ".join(x for x in (ind.definition(lang), ind.owner, ind.binding.source,
                                   f"{t('as_of', lang)} {as_of}") if x)
     status_text = t(f"band_{g.status}", lang) if g.status != "unknown" else t("status_unknown", lang)
     return BulletView(ind.id, ind.name(lang), format_number(value, ind.decimals), ind.unit_in(lang), target, g.status,
-                      status_text, g.colour, g.bands, g.value_at, g.target_at, drill_href(ind, lang=lang), note)
+                      status_text, g.colour, g.bands, g.value_at, g.target_at, drill_href(ind, lang=lang), note,
+                      reading.state, reading.reason, lang)
 
 
 def _row(row: model.DistrictRow, lang: str) -> dict[str, Any]:
@@ -268,9 +282,11 @@ def _event_view(a: model.Attention, lang: str) -> AttentionView:
     return AttentionView(KIND_ICONS.get(d["kind"], "事"), a.title, detail, colour, a.href, "event")
 
 
-def _trend(lang: str, indicators: list[Indicator], series: Any, error: str | None, index_now: float | None,
-           now: datetime, root: str) -> tuple[Any, Any]:
-    """The index trend figure and the line above it (the index now, or why the trend is missing)."""
+def _trend(lang: str, indicators: list[Indicator], series: Any, error: str | None, index: Composite,
+           now: datetime, root: str, left_out: str = "") -> tuple[Any, Any]:
+    """The index trend figure and the line above it (the index now and how many indicators it
+    is based on, or why the trend is missing)."""
+    index_now = index.value
     cockpit = runtime.current()
     hb = cockpit.config.heartbeat
     try:
@@ -291,5 +307,7 @@ def _trend(lang: str, indicators: list[Indicator], series: Any, error: str | Non
         html.Span(format_number(index_now, 1), className="ck-trend-value",
                   style={"color": STATUS_COLOURS[band]}, id="ck-index-now"),
         html.Span(t(f"status_{band}", lang), className="ck-trend-status", style={"color": STATUS_COLOURS[band]}),
+        html.Span(t("index_parts", lang, used=index.used, total=index.total), className="ck-trend-basis",
+                  id="ck-index-basis", title=left_out),
     ], className="ck-trend-head")
     return figure, note

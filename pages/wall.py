@@ -23,9 +23,10 @@ import layouts
 from citybrain import runtime
 from citybrain.catalogue import DOMAINS
 from citybrain.i18n import t, valid_lang
+from citybrain.kpi import readings, unconnected
 from citybrain.memo import TtlMemo
 from citybrain.numbers import format_number
-from components.heartbeat import indicator_tile, pulse_rows
+from components.heartbeat import indicator_tile, not_connected_badge, pulse_rows
 from components.panels import error_state, live_badge
 from components.ticker import TickAIO, beat_number
 from components.wall import wall_stage
@@ -130,6 +131,9 @@ def wall_view(regions: list[str], lang: str) -> WallView:
             log.exception("wall region %s failed", region)
             content, fresh = error_state(lang, str(exc)), model.Freshness(errors=[str(exc)])
         contents.append(content)
+        if fresh.not_connected and fresh.as_of is None:   # 未接入, not "no data"
+            badges.append(not_connected_badge(lang, fresh.not_connected))
+            continue
         badges.append(live_badge(fresh.as_of, lang, max_age_s=max_age(region, cockpit),
                                  stale=fresh.stale, error=fresh.to_store()["error"], tz=cockpit.tz))
     return WallView(contents, badges, fingerprints(list(zip(contents, badges, strict=True))))
@@ -159,9 +163,16 @@ def _indicator(indicator_id: str, lang: str) -> tuple[Any, model.Freshness]:
         fresh.errors.append(f"unknown indicator {indicator_id!r}")
         return error_state(lang, fresh.errors[0]), fresh
     ind = cockpit.catalogue.get(indicator_id)
-    frame = cockpit.data.latest([ind.id], "city")
-    fresh.add(frame)
-    value = model.city_values(frame.data).get(ind.id)
+    frame, failure = None, None
+    try:
+        frame = cockpit.data.latest([ind.id], "city")
+        fresh.add(frame)
+    except Exception as exc:  # noqa: BLE001 - the tile shows the error state and why
+        failure = str(exc)
+        fresh.errors.append(failure)
+    got = readings(frame, [ind], failure=failure,
+                   not_connected=unconnected(cockpit.data, [ind], "city"))[ind.id]
     note = "" if ind.target is None else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}"
-    return indicator_tile(ind.name(lang), value, ind.unit_in(lang), ind.decimals,
-                          model.indicator_colour(ind, value), note), fresh
+    return indicator_tile(ind.name(lang), got.value, ind.unit_in(lang), ind.decimals,
+                          model.indicator_colour(ind, got.value), note, state=got.state,
+                          reason=got.reason, lang=lang), fresh
