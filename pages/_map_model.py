@@ -15,7 +15,7 @@ import pandas as pd
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
 from citybrain.memo import TtlMemo
-from citybrain.numbers import format_number
+from citybrain.numbers import format_number, round_half_up
 from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, status
 from citybrain.spatial import Nearby, nearby
@@ -63,7 +63,10 @@ def choropleth(cockpit: Cockpit, ind: Indicator, level: str, lang: str
     finite = values[np.isfinite(values)]
     if finite.empty:
         return {}, Legend(title, []), frame
-    edges = np.unique(np.quantile(finite, np.linspace(0, 1, len(SEQUENTIAL) + 1)))
+    # the breaks as the legend shows them, so a value on a break takes the class the legend
+    # gives it (a quantile landing on a value can come out a hair above it in floats)
+    quantiles = np.quantile(finite, np.linspace(0, 1, len(SEQUENTIAL) + 1))
+    edges = np.unique([round_half_up(q, ind.decimals) for q in quantiles])
     bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(SEQUENTIAL) - 1)
     colours = {a: SEQUENTIAL[b] for a, b in zip(values.index, bins, strict=True)}
     items = [(SEQUENTIAL[n], f"{format_number(edges[n], ind.decimals)} – {format_number(edges[n + 1], ind.decimals)}")
