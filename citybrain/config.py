@@ -10,6 +10,7 @@ and what was found, e.g.::
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -113,15 +114,69 @@ class Roles(Strict):
     layers: str | None = None
 
 
+SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"
+GEOMETRY_COLUMNS = ("id", "geometry", "name_zh", "name_en", "road_class", "area_id", "length_km")
+SPEED_COLUMNS = ("id", "ts", "speed", "level", "flow")
+RoadClass = Literal["expressway", "arterial", "secondary", "branch"]
+
+
+class SegmentTable(Strict):
+    """A table of the segment store and its columns, ours -> theirs."""
+
+    table: str = Field(pattern=SQL_NAME)
+    columns: dict[str, str]
+
+    @field_validator("columns")
+    @classmethod
+    def _column_names(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [f"{k}: {v!r}" for k, v in value.items() if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(v))]
+        if bad:
+            raise ValueError(f"expected column names (letters, digits and _), found {', '.join(bad)}")
+        return value
+
+
+class Segments(Strict):
+    """Road congestion from a platform's segment table (read by datasources.segments):
+    the map layer ``layer`` and its live attributes, levels per GB/T 33171."""
+
+    source: str
+    layer: str = "roads"
+    cadence_seconds: PositiveInt = 300   # a speed older than this before the newest is not current
+    geometry: SegmentTable
+    speeds: SegmentTable
+    road_classes: dict[str, RoadClass] = Field(default_factory=dict)   # the platform's words -> ours
+
+    @model_validator(mode="after")
+    def _columns_known(self) -> Segments:
+        for key, allowed, needed in (("geometry", GEOMETRY_COLUMNS, ("id", "geometry")),
+                                     ("speeds", SPEED_COLUMNS, ("id", "ts"))):
+            columns = getattr(self, key).columns
+            unknown = sorted(set(columns) - set(allowed))
+            if unknown:
+                raise _AtPath(f"map.segments.{key}.columns", f"only the keys {', '.join(allowed)}, "
+                              f"found {', '.join(unknown)}")
+            missing = [c for c in needed if c not in columns]
+            if missing:
+                raise _AtPath(f"map.segments.{key}.columns", f"the column(s) {', '.join(missing)}, found none")
+        if not {"speed", "level"} & set(self.speeds.columns):
+            raise _AtPath("map.segments.speeds.columns", "speed (km/h) or level (GB/T 33171, 1-5), found neither")
+        if "level" not in self.speeds.columns and "road_class" not in self.geometry.columns:
+            raise _AtPath("map.segments.geometry.columns", "road_class (a level follows from speed and "
+                          "road class), found none")
+        return self
+
+
 class MapConfig(Strict):
     """The map page. No tile server by default: the basemap is the city's own GeoJSON.
 
-    ``tile_url`` names a site's own tile server (``http://tiles.local/{z}/{x}/{y}.png``).
+    ``tile_url`` names a site's own tile server (``http://tiles.local/{z}/{x}/{y}.png``);
+    ``segments`` where road congestion comes from when not the layers source.
     """
 
     tile_url: str | None = None
     tile_attribution: str = ""
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    segments: Segments | None = None
 
 
 class PlaylistItem(Strict):
@@ -150,6 +205,12 @@ class Config(Strict):
             if name is not None and name not in self.datasources:
                 raise _AtPath(f"roles.{role}", f"one of the datasources {sorted(self.datasources)}"
                                                f", found {name!r}")
+        segments = self.map.segments
+        if segments is not None:
+            kind = self.datasources[segments.source].type if segments.source in self.datasources else None
+            if kind != "sql":
+                raise _AtPath("map.segments.source", f"a datasource of type sql {sorted(self.datasources)}, "
+                              f"found {segments.source!r}" + (f" of type {kind}" if kind else ""))
         seen: dict[str, int] = {}
         for n, ind in enumerate(self.indicators):
             if ind.id in seen:

@@ -25,6 +25,7 @@ from .errors import BadQuery, DataSourceError
 from .geojson import union_outline
 from .hierarchy import Hierarchy, normalise
 from .registry import build_sources, source_crs
+from .segments import cached as cached_segments
 from .validation import RejectCounter
 
 if TYPE_CHECKING:
@@ -72,6 +73,9 @@ class DataService:
         self._areas_from = self.sources[config.roles.areas or first]
         self._events_from = self.sources[config.roles.events or first]
         self._layers_from = self.sources[config.roles.layers or first]
+        # road congestion from a platform's segment table (map.segments), when configured
+        self._segments = cached_segments(config, self.sources, backend, self.rejects)
+        self._segment_layer = config.map.segments.layer if config.map.segments else None
         self.derive = Deriver(self.catalogue, self.sources, self.hierarchy, self._count_unknown)
         # each indicator's last live read: failed, gave nothing or ok (for /health)
         self.outcomes = ReadOutcomes([i.id for i in config.indicators], lambda i, lv: self.derive.plan(
@@ -145,8 +149,9 @@ class DataService:
     def layer(self, name: str) -> Frame[dict[str, Any]]:
         """A map layer with its coordinates in the map's display system; without a ``city``
         layer, ``city`` is the union of the districts (id: the root id)."""
+        source = self._layer_source(name)
         try:
-            frame = self._layers_from.layer(name)
+            frame = source.layer(name)
         except BadQuery:
             if name != "city":
                 raise
@@ -154,14 +159,21 @@ class DataService:
             city = self.config.city
             frame = replace(districts, data=union_outline(districts.data, feature_id=self.root_id,
                                                           name_zh=city.name_zh, name_en=city.name_en))
-        src = self.crs.get(self._layers_from.name, "wgs84")
+        src = self.crs.get(source.name, "wgs84")
         if src == self.display_crs:
             return frame
         return replace(frame, data=convert_geojson(frame.data, src, self.display_crs))
 
     def feature_states(self, name: str) -> Frame[pd.DataFrame]:
-        """Live attributes of map layer ``name``'s features, keyed by feature id."""
-        return self._layers_from.feature_states(name)
+        """Live attributes of map layer ``name``'s features, keyed by feature id (the roads
+        from ``map.segments`` when configured, in the simulator's columns)."""
+        return self._layer_source(name).feature_states(name)
+
+    def _layer_source(self, name: str) -> CachedSource:
+        """Who answers map layer ``name``: the segments' reader for theirs, else the layers role."""
+        if self._segments is not None and name == self._segment_layer:
+            return self._segments
+        return self._layers_from
 
     def health(self) -> dict[str, Any]:
         """Per adapter: status, latency, last data time and error; and the cache backend."""

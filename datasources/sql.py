@@ -230,6 +230,16 @@ class SqlSource:
         """Close the pooled connections."""
         self.engine.dispose()
 
+    # --- for readers the data service composes on this store (datasources.segments) -----------
+    def fetch(self, statement: sa.Executable, where: str) -> pd.DataFrame:
+        """The rows of a Core ``statement``, read as the adapter's own are (read-only, with the
+        statement timeout and the row limit); an error names ``where`` in the config."""
+        return self._fetch(statement, where)
+
+    def bind(self, key: str, value: Any) -> sa.BindParameter[Any]:
+        """``value`` as a bound parameter, a time in the form this database compares."""
+        return self._bind(key, value)
+
     # --- internals --------------------------------------------------------------------------
     def _rows(self, sql: str, values: dict[str, Any], kind: str, where: str) -> pd.DataFrame:
         """The rows of a configured query, every value bound; at most MAX_ROWS of them."""

@@ -27,15 +27,16 @@ if __package__ in (None, ""):   # run as a script: make the repository importabl
 import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from examples.platform import facts  # noqa: E402
+from examples.platform import facts, roads  # noqa: E402
 from examples.platform.shapes import BOUNDARIES, write_boundaries  # noqa: E402
 
 TABLES = ("dim_region", "fact_district_hourly", "parking_status", "fact_street_hourly")
+ROAD_TABLES = ("road_segment", "road_speed")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 
 
 def _tables(metadata: sa.MetaData, schema: str | None, prefix: str) -> dict[str, sa.Table]:
-    """The platform's four tables (``prefix`` goes before each name, ``schema`` around them)."""
+    """The platform's tables (``prefix`` goes before each name, ``schema`` around them)."""
     def table(name: str, *columns: sa.Column[Any]) -> sa.Table:
         return sa.Table(prefix + name, metadata, *columns, schema=schema,
                         mysql_charset="utf8mb4", mysql_collate="utf8mb4_unicode_ci")
@@ -63,6 +64,17 @@ def _tables(metadata: sa.MetaData, schema: str | None, prefix: str) -> dict[str,
             "fact_street_hourly", sa.Column("street_code", sa.String(12), primary_key=True),
             sa.Column("stat_hour", sa.DateTime(timezone=False), primary_key=True),
             sa.Column("hotline_calls", sa.Integer)),
+        "road_segment": table(
+            "road_segment", sa.Column("seg_id", sa.String(16), primary_key=True),
+            sa.Column("road_name", sa.String(48), nullable=False),
+            sa.Column("road_class", sa.String(8), nullable=False),
+            sa.Column("district_code", sa.String(12), nullable=False),
+            sa.Column("geometry", sa.Text, nullable=False),
+            sa.Column("length_km", sa.Numeric(6, 2), nullable=False)),
+        "road_speed": table(
+            "road_speed", sa.Column("seg_id", sa.String(16), primary_key=True),
+            sa.Column("stat_time", sa.DateTime(timezone=False), primary_key=True),
+            sa.Column("speed_kmh", sa.Numeric(5, 1))),
     }
 
 
@@ -74,9 +86,11 @@ def _checked(schema: str, redis_prefix: str) -> None:
 
 
 def _rows(seed: int, clock: facts.Clock) -> dict[str, list[dict[str, Any]]]:
+    segments = roads.segments(seed)
     return {"dim_region": facts.regions(), "fact_district_hourly": facts.district_facts(seed, clock),
             "parking_status": facts.parking_status(seed, clock),
-            "fact_street_hourly": facts.street_facts(seed, clock)}
+            "fact_street_hourly": facts.street_facts(seed, clock),
+            "road_segment": segments, "road_speed": roads.speeds(seed, clock, segments)}
 
 
 def _load(engine: sa.Engine, tables: dict[str, sa.Table], rows: dict[str, list[dict[str, Any]]]) -> None:
@@ -174,9 +188,11 @@ def build(*, pg_url: str | None = None, mysql_url: str | None = None, redis_url:
                  "levels": {"district": facts.DISTRICT_WORD, "street": facts.STREET_WORD}},
         "now": clock.now, "current_hour": clock.current_hour, "current_slot": clock.current_slot,
         "start_hour": clock.start_hour, "days": days, "seed": seed,
-        "rows": {name: len(data) for name, data in rows.items()},
+        "rows": {name: len(rows[name]) for name in TABLES},
+        "road_rows": {name: len(rows[name]) for name in ROAD_TABLES},
         "boundaries": str(BOUNDARIES),
         "quirks": {"late_district": facts.LATE_DISTRICT, "late_lot": facts.LATE_LOT,
+                   "late_segment": roads.LATE_SEGMENT,
                    "pm25_null": [(facts.PM25_GAP_DISTRICT, clock.current_hour - back * facts.HOUR)
                                  for back in facts.PM25_GAP_HOURS_BACK
                                  if clock.current_hour - back * facts.HOUR >= clock.start_hour],
