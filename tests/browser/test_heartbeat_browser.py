@@ -79,3 +79,34 @@ def test_language_switch_renders_english(dash_duo, cockpit_app):  # type: ignore
     assert "lang=en" in dash_duo.driver.current_url
     save_screenshot(dash_duo, "heartbeat-en")
     assert dash_duo.get_logs() == []
+
+
+def test_a_failing_indicator_blanks_only_its_tile_with_the_reason_on_hover(  # type: ignore[no-untyped-def]
+        dash_duo, cockpit_app, tmp_path, monkeypatch):
+    from citybrain import runtime
+    from datasources.errors import BadQuery
+    from datasources.registry import build_sources
+    from datasources.service import DataService
+    from tests.unit.test_missing_states import EMPTY, FAILING, EmptyStore, FailingStore, _config
+
+    config = _config(tmp_path)
+    sources = build_sources(config)
+    sources["dead"] = FailingStore("dead", BadQuery("dead", "relation alerts does not exist"))
+    sources["empty"] = EmptyStore()
+    monkeypatch.setattr(runtime, "_current", runtime.Cockpit(config, DataService(config, sources=sources)))
+    weighted = [i.id for i in config.catalogue.weighted()]
+    used = len(weighted) - len({FAILING, EMPTY} & set(weighted))
+
+    dash_duo.start_server(cockpit_app)
+    _viewport(dash_duo, 1920, 1080)
+    dash_duo.wait_for_element(f"a.tile-error[href*='indicator={FAILING}']", timeout=20)
+    failing = dash_duo.find_element(f"a.tile-error[href*='indicator={FAILING}']")
+    assert "错误" in failing.text and "relation alerts does not exist" in failing.get_attribute("title")
+    empty = dash_duo.find_element(f"a.tile-no-data[href*='indicator={EMPTY}']")
+    assert "暂无数据" in empty.text and "0" not in empty.find_element("css selector", ".tile-number").text
+    assert len(read_all(dash_duo, ".tile-ok .tile-value")) >= 4, "the other tiles keep their numbers"
+    assert read_one(dash_duo, ".index-note") == f"基于 {used}/{len(weighted)} 项指标"
+    assert read_one(dash_duo, "#hb-index-value").replace(".", "").isdigit()
+    assert len(read_all(dash_duo, ".pulse-row")) == 7
+    save_screenshot(dash_duo, "heartbeat-one-indicator-failing")
+    assert dash_duo.get_logs() == []
