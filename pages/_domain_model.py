@@ -27,8 +27,8 @@ def top_congested(states: pd.DataFrame, roads: dict[str, dict[str, object]], lan
     """The ``n`` roads with the worst congestion level, slowest first within a level."""
     if states.empty:
         return []
-    rows = states.dropna(subset=["level", "speed_kmh"]).sort_values(["level", "speed_kmh"],
-                                                                   ascending=[False, True])
+    rows = states.dropna(subset=["level"]).sort_values(["level", "speed_kmh"], ascending=[False, True],
+                                                       na_position="last")
     out = []
     for row in rows.head(n).itertuples(index=False):
         props = roads.get(str(row.id), {})
@@ -54,6 +54,21 @@ def roads_within(roads: dict[str, object], area: dict[str, object]) -> set[str]:
         return set()
     hits = inside(area, np.concatenate(lon), np.concatenate(lat))  # type: ignore[arg-type]
     return {fid for fid, hit in zip(ids, hits, strict=True) if hit}
+
+
+def roads_in_area(roads: dict[str, object], area_ids: set[str], area: dict[str, object] | None) -> set[str]:
+    """Ids of the road segments in the area whose subtree is ``area_ids``: by the area their
+    ``area_id`` property names; segments without one (or an area below theirs) by geometry."""
+    by_area, unplaced = set(), False
+    for feature in roads.get("features", []):  # type: ignore[union-attr]
+        owner = (feature.get("properties") or {}).get("area_id")
+        if owner is None:
+            unplaced = True
+        elif str(owner) in area_ids:
+            by_area.add(str(feature.get("id")))
+    if by_area and not unplaced:
+        return by_area
+    return by_area | (roads_within(roads, area) if area else set())
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,15 @@ def layout(lang: str | None = None, **params: Any) -> html.Div:
 
 def extras(state: DrillState, tree: AreaTree, now: datetime) -> list[Any]:
     """The traffic page's own panels; each shows its error in place."""
-    return [html.Div([guarded_panel(state.lang, "top_roads", _top_roads, state),
+    return [html.Div([guarded_panel(state.lang, "top_roads", _top_roads, state, tree),
                       guarded_panel(state.lang, "hour_profile", _hour_profile, state, now),
                       guarded_panel(state.lang, "incident_times", _incident_times, state, tree, now)],
                      className="extras-row")]
 
 
-def _top_roads(state: DrillState) -> Any:
-    """The most congested roads of the drilled area (the whole city at the top)."""
+def _top_roads(state: DrillState, tree: AreaTree | None = None) -> Any:
+    """The most congested roads of the drilled area (the whole city at the top): segments
+    whose area is in it, or that run through its outline."""
     cockpit = runtime.current()
     missing = layer_missing(cockpit, "roads", live=True)
     if missing:
@@ -52,7 +53,8 @@ def _top_roads(state: DrillState) -> Any:
     collection = cockpit.data.layer("roads").data
     if state.area.level != "city":
         outline = area_outline(cockpit, state.area.id, state.area.level)
-        within = dm.roads_within(collection, outline) if outline else set()
+        within = dm.roads_in_area(collection, tree.descendants(state.area) if tree else {state.area.id},
+                                   outline)
         states = states[states.id.astype(str).isin(within)]
         if states.empty:
             return html.Div(t("no_roads_here", state.lang), className="muted")
