@@ -343,6 +343,27 @@ def test_drill_bars_of_today_are_the_recorded_hours(site: Tables, page_name: str
     assert by_day[f"{day:%Y-%m-%d}"][0] == float(sum((exact(v) for v in today_rows[column]), Fraction(0)))
 
 
+def test_drill_bars_of_a_level_are_the_mean_of_its_hours(site: Tables) -> None:
+    """The mean response time: a district's day is the mean of its recorded hours, the
+    city's hour the population-weighted mean of the districts that reported it."""
+    from pages import safety
+
+    now = datetime.now(UTC)
+    lo, hi = local_day(now.astimezone(TZ).date())
+    today_rows = site.facts[(site.facts.stat_hour >= lo) & (site.facts.stat_hour < hi)]
+    page = safety.layout(indicator="police_response_min")
+    by_area = bars(figure_of(page, "drill-by-area"))
+    for code in DISTRICTS:
+        want = mean([exact(v) for v in today_rows[today_rows.district_code == code].response_min])
+        value, label = by_area[code]
+        assert value == pytest.approx(float(want), rel=1e-12) and label == shown(want, 1), code
+    by_time = bars(figure_of(page, "drill-by-time"))
+    for h, rows in today_rows.groupby("stat_hour"):
+        want = weighted([exact(v) for v in rows.response_min], [exact(v) for v in rows.resident_pop])
+        value, label = by_time[f"{h.tz_convert(TZ):%Y-%m-%dT%H}"]
+        assert value == pytest.approx(float(want), rel=1e-12) and label == shown(want, 1), h
+
+
 # ---- KPI cards ----------------------------------------------------------------------------
 
 def change_text(label: str, value: Fraction, before: Fraction | None) -> str:
@@ -374,6 +395,20 @@ def test_kpi_cards_compare_with_the_same_hour_yesterday_and_last_week(site: Tabl
             befores.append(sum((exact(v) for v in rows[column]), Fraction(0)))
         assert chips == [change_text("较昨日", now_values[ind_id], befores[0]),
                          change_text("较上周同期", now_values[ind_id], befores[1])], ind_id
+
+    # parking reports every 15 minutes: the same quarter hour, over the lots that reported in it
+    card = cards["parking_occupancy"]
+    assert text(by_class(card, "kpi-value")) == shown(now_values["parking_occupancy"], 1)
+    quarter = pd.Timestamp(datetime.now(UTC)).floor("15min")
+    befores = []
+    for days in (1, 7):
+        then = quarter - pd.Timedelta(days=days)
+        lots = site.lots[(site.lots.stat_time >= then) & (site.lots.stat_time < then + pd.Timedelta(minutes=15))]
+        assert len(lots) == 22
+        befores.append(occupancy(lots))
+    assert [text(c) for c in by_class(card, "kpi-change")] == [
+        change_text("较昨日", now_values["parking_occupancy"], befores[0]),
+        change_text("较上周同期", now_values["parking_occupancy"], befores[1])]
 
     card = cards["police_response_min"]
     assert text(by_class(card, "kpi-value")) == shown(now_values["police_response_min"], 1)
@@ -411,6 +446,11 @@ def test_explorer_hourly_lines_are_the_districts_rows(site: Tables, ind_id: str,
             want = exact(mine.get(h)) if h in mine.index else None
             assert (y is None if want is None else y == pytest.approx(float(want), rel=1e-12)), (code, x)
             assert label == shown(want, decimals), (code, x)
+    if site.raw[ind_id].get("time_rollup") == "sum":   # the summary: the range's recorded hours summed
+        summary = {r["area_id"]: r["value"] for r in by_id(page, "explore-summary").rowData}
+        for code in areas:
+            rows = site.facts[(site.facts.district_code == code) & (site.facts.stat_hour >= lo)]
+            assert summary[code] == float(sum((exact(v) for v in rows[column]), Fraction(0))), code
     # what the rough edges look like: 新干县's current hour is missing, never 0
     last = figure["data"][2]["y"]
     assert last[int((pd.Timestamp(now).floor("h") - lo) / pd.Timedelta(hours=1))] is None
