@@ -48,6 +48,7 @@ GOOD_TTL = 7 * 24 * 3600   # how long a last good value is kept for stale servin
 # ... for a read over a time window: its key moves on with the clock (a new one every
 # minute for the heartbeat), so its good copy lives only while the key is still asked
 # for (each read renews it), instead of piling up for a week
+CLOSED_WINDOW_TTL = 60   # seconds a read of a window wholly in the past is kept
 WINDOW_GOOD_TTL = 3600
 _EMPTY: dict[str, Callable[[], Any]] = {
     "areas": lambda: pd.DataFrame(columns=AREA_COLUMNS),
@@ -104,7 +105,10 @@ class CachedSource:
                end: datetime, step: timedelta) -> Frame[pd.DataFrame]:
         key = {"i": [i.id for i in indicators], "a": list(area_ids), "s": start.isoformat(),
                "e": end.isoformat(), "step": step.total_seconds()}
-        return self._read("series", key, _ttl(indicators, self.default_ttl),
+        ttl = _ttl(indicators, self.default_ttl)
+        if end <= utcnow():   # a window that has closed changes only by late data: read it once a minute
+            ttl = max(ttl, CLOSED_WINDOW_TTL)
+        return self._read("series", key, ttl,
                           lambda: self.source.series(indicators, area_ids, start, end, step),
                           good_ttl=WINDOW_GOOD_TTL)
 

@@ -200,3 +200,24 @@ def test_health_of_a_failing_store_is_a_value_not_an_exception(store: FlakyStore
     store.mode = "down"
     health = cached(store).health()
     assert health.ok is False and health.to_json()["status"] == "failing"
+
+
+def test_a_window_that_has_closed_is_read_once_a_minute_one_still_open_at_the_refresh(
+        store: FlakyStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from datasources.base import SERIES_COLUMNS, utcnow
+    from datasources.cache import CLOSED_WINDOW_TTL
+
+    monkeypatch.setattr(store, "series", lambda *args: Frame(pd.DataFrame(columns=SERIES_COLUMNS),
+                                                             as_of=utcnow(), source="flaky"), raising=False)
+    src = cached(store)
+    seen: list[int] = []
+    original = src._cache_set
+    monkeypatch.setattr(src, "_cache_set", lambda k, f, ttl: (seen.append(ttl), original(k, f, ttl))
+                        if not k.endswith(":good") else original(k, f, ttl))
+    ind = CAT.get("traffic_tpi")
+    end = utcnow().replace(second=0, microsecond=0)
+    src.series([ind], ["city"], end - timedelta(hours=1), end, timedelta(minutes=1))
+    src.series([ind], ["city"], end - timedelta(hours=1), end + timedelta(hours=1), timedelta(minutes=1))
+    assert seen == [CLOSED_WINDOW_TTL, ind.refresh_seconds]
