@@ -1,8 +1,10 @@
 """The example 吉安市 platform (examples/platform) built in real PostgreSQL and Redis, served
-by the real app on its own config: no grid level, no events source, only a districts layer.
+by the real app on its own config: no grid level, no events source, a districts layer and
+the roads of its own segment table (map.segments).
 
-The map opens on the city's bounds with the districts in live colours; the heartbeat and
-the traffic page say 未接入 where the platform has nothing, never an error or a zero.
+The map opens on the city's bounds with the districts in live colours and offers the roads;
+the traffic page ranks the drilled district's segments; the heartbeat and the traffic page
+say 未接入 where the platform has nothing, never an error or a zero.
 Screenshots of the three pages go to docs/.
 """
 
@@ -129,11 +131,11 @@ def test_example_platform_map_heartbeat_and_traffic(dash_duo, cockpit_app, on_pl
     slack = 1e-6
     assert shown[0] <= west + slack and shown[1] <= south + slack, (shown, (west, south, east, north))
     assert shown[2] >= east - slack and shown[3] >= north - slack, (shown, (west, south, east, north))
-    # the map offers only what the platform has: districts, no street / grid layer, no live layers
+    # the map offers only what the platform has: districts, no street / grid layer, its roads
     levels = read_all(dash_duo, "#map-level label")
     assert levels == ["区县"], levels
     layers = read_all(dash_duo, "#map-layers-on label")
-    assert layers == ["区域指标"], layers
+    assert layers == ["区域指标", "道路拥堵"], layers
     _no_failure_text(dash_duo)
     _shot(dash_duo, "platform-map")
 
@@ -147,11 +149,13 @@ def test_example_platform_map_heartbeat_and_traffic(dash_duo, cockpit_app, on_pl
     _no_failure_text(dash_duo)
     _shot(dash_duo, "platform-heartbeat")
 
-    # traffic, drilled to a district: top roads and accidents not connected, never 0
+    # traffic, drilled to a district: its own segments ranked, accidents not connected, never 0
     dash_duo.driver.get(dash_duo.server_url + "/traffic?indicator=checkpoint_flow&area=360802")
-    dash_duo.wait_for_element("#traffic-top-roads-missing", timeout=30)
+    dash_duo.wait_for_element("#traffic-top-roads", timeout=30)
     dash_duo.wait_for_element("#traffic-incidents-missing", timeout=10)
-    assert "roads" in read_all(dash_duo, "#traffic-top-roads-missing", "title")[0]
+    assert not read_all(dash_duo, "#traffic-top-roads-missing")
+    wait_for(lambda: "RS360802" in dash_duo.driver.page_source, timeout=30)
+    assert "RS360803" not in dash_duo.driver.page_source, "only the drilled district's segments"
     assert "0 起" not in dash_duo.driver.page_source
     wait_for(lambda: read_all(dash_duo, "#drill-by-area .bars, #drill-by-area .plot-container"), timeout=30)
     _no_failure_text(dash_duo)
