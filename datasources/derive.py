@@ -23,7 +23,7 @@ import pandas as pd
 from .base import LATEST_COLUMNS, SERIES_COLUMNS, Frame, utcnow
 from .errors import BadQuery, DataSourceError
 from .hierarchy import LEVELS, Hierarchy
-from .rollup import combine
+from .rollup import combine, combine_each
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Catalogue, Indicator
@@ -92,7 +92,10 @@ class Deriver:
             return hit
         parts, used, inputs = [], [], []
         missing: dict[str, str | DataSourceError] = {}
+        done = self._plain_latest(wanted, level, hier, reads, parts, used)
         for ind, plan in wanted:
+            if ind.id in done:
+                continue
             if plan.read_level is None:
                 missing[ind.id] = plan.reason
                 continue
@@ -105,6 +108,34 @@ class Deriver:
             used.append(frames[0])
             inputs += frames[1:]
         return self._keep(key, reads, _assemble(parts, used, missing, LATEST_COLUMNS, inputs))
+
+    def _plain_latest(self, wanted: list[tuple[Indicator, Plan]], level: str, hier: Hierarchy | None,
+                      reads: dict[tuple[str, str], Any], parts: list[pd.DataFrame],
+                      used: list[Frame[pd.DataFrame]]) -> set[str]:
+        """Indicators summed or averaged from one batch read, rolled up in one pass; returns
+        their ids (the others go one by one)."""
+        groups: dict[tuple[int, str, str], list[Indicator]] = {}
+        for ind, plan in wanted:
+            got = reads.get((ind.id, str(plan.read_level)))
+            if plan.read_level is None or plan.direct or not isinstance(got, tuple) \
+                    or ind.rollup.method not in ("sum", "mean") or (hier is None and plan.read_level != level):
+                continue
+            groups.setdefault((id(got[0]), str(plan.read_level), ind.rollup.method), []).append(ind)
+        done: set[str] = set()
+        for (_frame, leaf, _method), inds in groups.items():
+            frame = reads[(inds[0].id, leaf)][0]
+            ids = {i.id for i in inds}
+            rows = frame.data[frame.data["indicator"].isin(ids)]
+            known = hier.ids_at(leaf) if hier is not None else None
+            if known is not None:
+                rows = rows[rows["area_id"].astype(str).isin(known)]
+            target = _target(hier, leaf, level, rows, frame.source)
+            out = combine_each(rows, target, inds[0].rollup,
+                               {i.id: timedelta(seconds=i.cadence) for i in inds})
+            parts.append(out[LATEST_COLUMNS])
+            used.append(frame)
+            done |= ids
+        return done
 
     # --- a memo of derived results ---------------------------------------------------------
     @staticmethod
@@ -164,7 +195,13 @@ class Deriver:
         for (source, level), inds in groups.items():
             try:
                 frame = self.sources[source].latest(inds, level, at)
-            except DataSourceError as exc:
+            except BadQuery as exc:   # one binding's mistake: read the others one by one
+                if len(inds) == 1:
+                    reads[(inds[0].id, level)] = exc
+                else:
+                    self._prefetch_each(reads, inds, level, at, hier)
+                continue
+            except DataSourceError as exc:   # the store is down: every indicator of it is
                 for ind in inds:
                     reads[(ind.id, level)] = exc
                 continue
@@ -173,6 +210,11 @@ class Deriver:
             split = dict(iter(rows.groupby("indicator", sort=False))) if not rows.empty else {}
             for ind in inds:
                 reads[(ind.id, level)] = (frame, split.get(ind.id, rows.iloc[0:0]))
+
+    def _prefetch_each(self, reads: dict[tuple[str, str], Any], inds: Sequence[Indicator], level: str,
+                       at: datetime | None, hier: Hierarchy | None) -> None:
+        for ind in inds:
+            self._prefetch(reads, [(ind, level)], at, hier)
 
     def _with_inputs(self, ind: Indicator, rows: pd.DataFrame, level: str, hier: Hierarchy | None,
                      reads: dict[tuple[str, str], Any], at: datetime | None,

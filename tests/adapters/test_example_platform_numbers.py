@@ -8,11 +8,14 @@ roll-up code: the expectations are sums, means and HJ 633 sub-indices computed i
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+import yaml
 
+from citybrain.config import load_config
 from citybrain.period_values import period_values
 from citybrain.timegrain import today
 from datasources.service import DataService
@@ -116,3 +119,18 @@ def test_kpi_comparisons_read_the_same_hour_yesterday_and_last_week(platform) ->
         assert getattr(kpis["noise_db"], field) == pytest.approx(then.noise_db.mean()), field
     spark = dict(kpis["alerts_110"].spark)
     assert len(spark) >= 23, "the sparkline draws the last 24 hourly points"
+
+
+def test_one_broken_binding_blanks_only_its_own_indicator(platform, tmp_path: Path) -> None:  # noqa: ANN001
+    service, engine, _store, info = platform
+    raw = yaml.safe_load(Path(info["config"]).read_text(encoding="utf-8"))
+    broken = next(i for i in raw["indicators"] if i["id"] == "alerts_110")
+    broken["binding"]["table"] = "fact_district_hour"   # a table the platform does not have
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    frame = DataService(load_config(path, env={})).latest([i["id"] for i in raw["indicators"]], "city")
+    assert set(frame.missing) == {"alerts_110"} and "fact_district_hour" in frame.missing["alerts_110"]
+    facts = floats(table(engine, "fact_district_hourly", "stat_hour"), ["noise_db"])
+    now_rows = facts[facts.stat_hour == facts.stat_hour.max()]
+    got = frame.data.set_index("indicator").value
+    assert got["noise_db"] == pytest.approx(now_rows.noise_db.mean()), "the same source's other indicators read on"
