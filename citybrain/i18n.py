@@ -13,6 +13,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "heartbeat": ("城市心跳", "City heartbeat"),
     "city_index": ("城市运行指数", "City operation index"),
     "domain_pulse": ("领域脉搏 · 近{n}分钟", "Domain pulse · last {n} min"),
+    "domain_pulse_hours": ("领域脉搏 · 近{n}小时", "Domain pulse · last {n} h"),
     "domain_scores": ("领域评分", "Domain scores"),
     "live_events": ("实时事件", "Live events"),
     "headline": ("核心指标", "Headline indicators"),

@@ -15,7 +15,8 @@ TITLES = {"index": "city_index", "domains": "domain_scores", "pulse": "domain_pu
 
 
 def wall_stage(screen: ScreenLayout, contents: Sequence[Any], badges: Sequence[Any], *,
-               title: str, city: str, lang: str, timezone: str, server_now_ms: int) -> html.Div:
+               title: str, city: str, lang: str, timezone: str, server_now_ms: int,
+               pulse_title: str | None = None) -> html.Div:
     """The viewport (fills the screen, no scrollbars) holding the stage at design size.
 
     Each panel has a body ``{"type": "wall-panel", "part": n}`` and a freshness badge
@@ -37,7 +38,8 @@ def wall_stage(screen: ScreenLayout, contents: Sequence[Any], badges: Sequence[A
             cls = "wall-panel wall-header"
         else:
             key = TITLES.get(panel.region)
-            heading = html.H2(t(key, lang, n=60), className="panel-title") if key else None
+            text = pulse_title if key == "domain_pulse" and pulse_title else t(key, lang, n=60) if key else ""
+            heading = html.H2(text, className="panel-title") if key else None
             inner = [html.Div([heading, slot], className="wall-head"), body]
             cls = f"wall-panel panel wall-{panel.region.split(':')[0]}"
         panels.append(html.Section(html.Div(inner, className="wall-zoom",

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from citybrain.catalogue import DOMAINS, Indicator
+from citybrain.i18n import t
 from citybrain.kpi import Reading, readings, unconnected
 from citybrain.memo import TtlMemo
 from citybrain.runtime import Cockpit
@@ -144,24 +145,44 @@ def indicator_colour(ind: Indicator, value: float | None) -> str:
 
 @dataclass(frozen=True)
 class Pulses:
-    """Each domain's score over the window, one point a minute plus 'now'."""
+    """Each domain's score over the window, one point a step (see :func:`pulse_span`) plus 'now'."""
 
     times: list[datetime]
     scores: dict[str, list[float | None]]
     frame: Frame[pd.DataFrame]
 
 
-def pulses(cockpit: Cockpit, now: datetime, snap: Snapshot) -> Pulses:
-    """Domain scores over the last window: whole minutes from the cache, plus ``snap`` now.
+def pulse_span(cockpit: Cockpit) -> tuple[timedelta, timedelta]:
+    """The pulse's step and window: a point a minute over ``heartbeat.window_minutes``, or,
+    when the weighted indicators' data comes less often (hourly facts), a point per cadence
+    over the last 24 of them, so the line is never empty between two values."""
+    cadence = max((i.cadence for i in cockpit.catalogue.weighted()), default=60)
+    step = timedelta(minutes=max(1, cadence // 60))
+    window = timedelta(minutes=cockpit.config.heartbeat.window_minutes)
+    return step, window if step == timedelta(minutes=1) else max(window, 24 * step)
 
-    The minute-aligned range makes every viewer ask for the same cache key for a minute.
+
+def pulse_title(cockpit: Cockpit, lang: str) -> str:
+    """「领域脉搏 · 近60分钟」, or in hours when the pulse spans hours."""
+    _step, window = pulse_span(cockpit)
+    minutes = int(window.total_seconds() // 60)
+    if minutes % 60 == 0 and minutes > 60:
+        return t("domain_pulse_hours", lang, n=minutes // 60)
+    return t("domain_pulse", lang, n=minutes)
+
+
+def pulses(cockpit: Cockpit, now: datetime, snap: Snapshot) -> Pulses:
+    """Domain scores over the last window: whole steps from the cache, plus ``snap`` now.
+
+    The step-aligned range makes every viewer ask for the same cache key for a step.
     """
     cat = cockpit.catalogue
-    window = cockpit.config.heartbeat.window_minutes
-    end = now.replace(second=0, microsecond=0)
-    start = end - timedelta(minutes=window)
+    step, window = pulse_span(cockpit)
+    epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
+    end = epoch + ((now - epoch) // step) * step
+    start = end - window
     ids = [i.id for i in cat.weighted()]
-    frame = cockpit.data.series(ids, [cockpit.data.root_id], start, end, timedelta(minutes=1))
+    frame = cockpit.data.series(ids, [cockpit.data.root_id], start, end, step)
     table = frame.data.pivot_table(index="ts", columns="indicator", values="value",
                                    aggfunc="last") if not frame.data.empty else pd.DataFrame()
     times: list[datetime] = [ts.to_pydatetime() for ts in table.index]

@@ -20,6 +20,7 @@ from components.heartbeat import pulse_rows
 from components.panels import error_state, live_badge, panel
 from components.shell import shell
 from components.ticker import TickAIO, beat_number
+from pages._heartbeat_model import pulse_title
 from pages._heartbeat_view import render
 from pages._nav import NAV
 from pages._ticks import fingerprints, only_changed
@@ -49,7 +50,7 @@ def layout(lang: str | None = None, kiosk: str | None = None, **_: Any) -> html.
         html.Main([
             panel(t("city_index", lang), html.Div(views["index"], id="hb-index"),
                   html.Div(views["domains"], id="hb-domains"), class_name="hb-left"),
-            panel(t("domain_pulse", lang, n=cfg.heartbeat.window_minutes), *rows,
+            panel(pulse_title(runtime.current(), lang), *rows,
                   class_name="hb-center"),
             panel(t("live_events", lang), html.Div(views["ticker"], id="hb-ticker"),
                   class_name="hb-right"),

@@ -61,7 +61,8 @@ def layout(layout: str | None = None, lang: str | None = None, playlist: str | N
         TickAIO("wall", seconds=cockpit.config.heartbeat.tick_seconds),
         wall_stage(screen, view.contents, view.badges, title=t("app_title", lang), lang=lang,
                    timezone=cockpit.config.city.timezone, server_now_ms=round(time.time() * 1000),
-                   city=cockpit.config.city.name_en if lang == "en" else cockpit.config.city.name_zh),
+                   city=cockpit.config.city.name_en if lang == "en" else cockpit.config.city.name_zh,
+                   pulse_title=model.pulse_title(cockpit, lang)),
     ], className="wall-page")
 
 

@@ -134,3 +134,20 @@ def test_one_broken_binding_blanks_only_its_own_indicator(platform, tmp_path: Pa
     now_rows = facts[facts.stat_hour == facts.stat_hour.max()]
     got = frame.data.set_index("indicator").value
     assert got["noise_db"] == pytest.approx(now_rows.noise_db.mean()), "the same source's other indicators read on"
+
+
+def test_hourly_facts_draw_the_last_24_hours_in_the_heartbeat_pulse(platform) -> None:  # noqa: ANN001
+    from citybrain import runtime
+    from pages._heartbeat_model import pulse_span, pulse_title, pulses, snapshot
+
+    _service, engine, _store, info = platform
+    cockpit = runtime.build(load_config(info["config"], env={}))
+    assert pulse_span(cockpit) == (timedelta(hours=1), timedelta(hours=24))
+    assert pulse_title(cockpit, "zh") == "领域脉搏 · 近24小时"
+    now = datetime.now(UTC)
+    drawn = pulses(cockpit, now, snapshot(cockpit))
+    facts = floats(table(engine, "fact_district_hourly", "stat_hour"), ["police_alerts"])
+    hour = pd.Timestamp(now).floor("h")
+    hours = facts[(facts.stat_hour >= hour - pd.Timedelta(hours=24)) & (facts.stat_hour < hour)].stat_hour.unique()
+    assert len(drawn.times) == len(hours) + 1 == 25, "24 hourly points and now"
+    assert all(v is not None for v in drawn.scores["safety"]), "the safety line has a point every hour"
