@@ -22,7 +22,7 @@ from .timegrain import Grain, Period
 
 # sampling step for levels, by the grain of the buckets being filled: 5 h walks through
 # every hour of the day and every weekday within a month, so monthly means are not biased
-HOUR = timedelta(hours=1)
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 LEVEL_STEP: dict[Grain, timedelta] = {"hour": timedelta(minutes=15), "day": timedelta(hours=1),
                                       "month": timedelta(hours=5), "year": timedelta(hours=5)}
 
@@ -66,8 +66,8 @@ def _samples(read: SeriesReader, ind: Indicator, area_ids: list[str], start: dat
     finest = min([period.grain, *[b.grain for b in buckets]], key=_rank)
     if ind.time_rollup == "daily_total":
         step = timedelta(hours=1) if finest == "hour" else timedelta(days=1)
-    elif ind.time_rollup == "sum" and finest in ("hour", "day"):
-        step = HOUR   # hourly values, summed as recorded: a running day is never extrapolated
+    elif ind.time_rollup == "sum":   # bucket totals, summed as recorded: never extrapolated
+        step = HOUR if finest in ("hour", "day") else DAY
     else:
         step = LEVEL_STEP[finest]
     stop = min(end, _ceil(now, step, start))
@@ -104,11 +104,8 @@ def _reduce(samples: pd.DataFrame, step: timedelta, ind: Indicator, bucket: Peri
         return grouped.min().to_dict()
     if how == "latest":
         return grouped.last().to_dict()
-    if how == "sum" and step == HOUR:   # the recorded hours of the bucket, summed
+    if how == "sum":   # each sample is its step's total: the bucket's recorded steps, summed
         return grouped.sum().to_dict()
-    if how == "sum":   # a rate per hour summed over the hours of the bucket that have passed
-        hours = (min(hi, pd.Timestamp(now)) - lo) / pd.Timedelta(hours=1)
-        return (grouped.mean() * max(hours, 0.0)).to_dict()
     return grouped.mean().to_dict()
 
 

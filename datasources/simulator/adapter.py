@@ -30,6 +30,7 @@ EVENT_WINDOW = timedelta(days=2)
 END_OF_STEP = frozenset({"latest", "daily_total"})  # time rollups read at the end of each step
 KNOWN_METRICS = sorted([*metrics.GRID_METRICS, *metrics.FACT_METRICS])
 LEAF = "grid"
+HOUR = timedelta(hours=1)
 
 
 class SimulatorSource:
@@ -141,8 +142,12 @@ class SimulatorSource:
         ends = np.minimum(stamps + step.total_seconds(), now) - 1.0
         grids = [self.geo.grid_ids[c] for c in pick]
         parts = []
+        totals = [i for i in indicators if i.time_rollup == "sum" and step >= HOUR]
+        if totals:   # rates per hour over buckets of an hour or more: the bucket's total so far
+            values = self._bucket_totals(totals, stamps, step, now)
+            parts += [self._long(ind, cols, grids, stamps, pick) for ind, cols in zip(totals, values, strict=True)]
         for at_end in (False, True):
-            group = [i for i in indicators if (i.time_rollup in END_OF_STEP) == at_end]
+            group = [i for i in indicators if (i.time_rollup in END_OF_STEP) == at_end and i not in totals]
             if group:
                 values = self._evaluate(group, ends if at_end else stamps)
                 parts += [self._long(ind, cols, grids, stamps, pick)
@@ -196,6 +201,27 @@ class SimulatorSource:
         if at.tzinfo is None:
             raise BadQuery("simulator", f"time {at} has no time zone")
         return at.astimezone(UTC).replace(microsecond=0)
+
+    def _bucket_totals(self, indicators: Sequence[Indicator], stamps: np.ndarray, step: timedelta,
+                       now: float) -> list[dict[str, np.ndarray]]:
+        """Each bucket's sum of the hourly rate at every hour of it that has begun: what a
+        store that records an hourly value gives summed over the bucket."""
+        hours = np.arange(stamps[0], min(stamps[-1] + step.total_seconds(), now), HOUR.total_seconds())
+        if len(hours) * self.statics.n_grids * len(indicators) > MAX_POINTS * 4:
+            raise BadQuery(self.name, f"{len(hours)} hours × {self.statics.n_grids} grids is too many "
+                                      f"points; ask for fewer indicators or a shorter range")
+        bucket = np.floor((hours - stamps[0]) / step.total_seconds()).astype(int)
+        out = []
+        for columns in self._evaluate(indicators, hours):
+            summed = {}
+            for name, arr in columns.items():
+                total = np.zeros((len(stamps), arr.shape[1]))
+                np.add.at(total, bucket, np.nan_to_num(np.asarray(arr, dtype=float)))
+                seen = np.zeros(len(stamps), dtype=bool)
+                seen[bucket] = True
+                summed[name] = np.where(seen[:, None], total, np.nan)
+            out.append(summed)
+        return out
 
     def _leaf_only(self, level: str) -> None:
         if level != LEAF:

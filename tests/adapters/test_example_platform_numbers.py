@@ -151,3 +151,24 @@ def test_hourly_facts_draw_the_last_24_hours_in_the_heartbeat_pulse(platform) ->
     hours = facts[(facts.stat_hour >= hour - pd.Timedelta(hours=24)) & (facts.stat_hour < hour)].stat_hour.unique()
     assert len(drawn.times) == len(hours) + 1 == 25, "24 hourly points and now"
     assert all(v is not None for v in drawn.scores["safety"]), "the safety line has a point every hour"
+
+
+def test_month_and_year_totals_are_the_sum_of_recorded_hours(platform) -> None:  # noqa: ANN001
+    from citybrain.timegrain import parse
+
+    service, engine, _store, _info = platform
+    facts = floats(table(engine, "fact_district_hourly", "stat_hour"), ["police_alerts"])
+    now = datetime.now(UTC)
+    local = facts.stat_hour.dt.tz_convert(TZ)
+    for text in (f"{now.astimezone(TZ):%Y}", f"{now.astimezone(TZ):%Y-%m}"):
+        period = parse(text, TZ, now)
+        values = period_values(service, service.catalogue.get("alerts_110"), ["360800"], period,
+                               period.children(now), now)
+        start, end = (pd.Timestamp(x) for x in period.utc_range())
+        inside = facts[(facts.stat_hour >= start) & (facts.stat_hour < end)]
+        assert values.totals["360800"] == inside.police_alerts.sum(), text
+        by_bucket = dict(zip(values.table.bucket, values.table.value, strict=True))
+        key = "%Y-%m" if len(text) == 4 else "%Y-%m-%d"
+        expected = facts.assign(k=local.dt.strftime(key))[local.dt.strftime(key).isin(by_bucket)]
+        for bucket, total in expected.groupby("k").police_alerts.sum().items():
+            assert by_bucket[bucket] == total, (text, bucket)

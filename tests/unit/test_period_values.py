@@ -130,3 +130,31 @@ def test_a_weighted_mean_weighs_by_the_indicator_named_in_by_whatever_its_metric
     shipped = DataService(load_config(DEFAULT_CONFIG)).latest(["police_response_min"], "city", now)
     assert renamed.error is None and not renamed.data.empty
     assert renamed.data.value.tolist() == shipped.data.value.tolist()
+
+
+def test_a_rate_summed_over_a_day_is_the_sum_of_its_hours_on_the_simulator() -> None:
+    """A store that records an hourly rate: a day is its 24 hours added up, a month its days."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from citybrain.config import load_config
+    from citybrain.period_values import period_values
+    from citybrain.timegrain import parse
+    from datasources.simulator.adapter import SimulatorSource
+    from tests.rolled import Rolled
+
+    base = load_config(env={})
+    flow = base.catalogue.get("checkpoint_flow").model_copy(update={"time_rollup": "sum"})
+    config = base.model_copy(update={"indicators": [flow if i.id == flow.id else i for i in base.indicators]})
+    rolled = Rolled(SimulatorSource("sim"), config)
+    tz = ZoneInfo("Asia/Shanghai")
+    now = datetime(2026, 11, 26, 4, tzinfo=UTC)
+    day = parse("2026-11-25", tz, now)
+    start, _end = day.utc_range()
+    hourly = rolled.series([flow], ["city"], start, start + timedelta(days=1), timedelta(hours=1)).data
+    values = period_values(rolled.service, flow, ["city"], day, [], now)
+    assert values.totals["city"] == pytest.approx(hourly.value.sum())
+    month = parse("2026-11", tz, now)
+    by_day = period_values(rolled.service, flow, ["city"], month, month.children(now), now)
+    table = dict(zip(by_day.table.bucket, by_day.table.value, strict=True))
+    assert table["2026-11-25"] == pytest.approx(hourly.value.sum())
