@@ -75,6 +75,7 @@ ANALYSIS_STRINGS: dict[str, tuple[str, str]] = {
     "by_area": ("{indicator} · 分区域 · {period}", "{indicator} by area · {period}"),
     "by_time": ("{indicator} · {area} · 分时段", "{indicator} · {area} over time"),
     "today_live": ("今日（实时）", "Today (live)"),
+    "so_far": ("·至今", " so far"),
     "all_city": ("全市", "Whole city"),
     "detail_rows": ("明细数据", "Detail rows"),
     "export_csv": ("导出 CSV", "Export CSV"),

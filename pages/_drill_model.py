@@ -14,6 +14,7 @@ import pandas as pd
 
 from citybrain.areas import Area, AreaTree
 from citybrain.drill import DrillState
+from citybrain.i18n import t
 from citybrain.kpi import thresholds_apply
 from citybrain.numbers import round_half_up
 from citybrain.period_values import PeriodValues, period_values
@@ -52,10 +53,16 @@ def build_view(cockpit: Cockpit, tree: AreaTree, state: DrillState, now: datetim
                      _colour(state, a, _value(values.totals, a.id)), selected=a.id == area.id)
                  for a in areas]
     mine = values.table[values.table.area_id == area.id].set_index("bucket").value
-    time_bars = [Bar(b.key, b.bucket_label(lang), _value(mine, b.key), NEUTRAL, selected=b.key == period.key)
+    time_bars = [Bar(b.key, _running(b, now, lang), _value(mine, b.key), NEUTRAL, selected=b.key == period.key)
                  for b in values.buckets]
     return DrillView(state, areas, span, values, area_bars, time_bars,
                      _rows(state, tree, values, lang))
+
+
+def _running(bucket: Period, now: datetime, lang: str) -> str:
+    """A bar's label, marked when its period still runs: its total is so far, not final."""
+    label = bucket.bucket_label(lang)
+    return f"{label}{t('so_far', lang)}" if bucket.contains(now) else label
 
 
 def _rows(state: DrillState, tree: AreaTree, values: PeriodValues, lang: str) -> pd.DataFrame:

@@ -69,3 +69,17 @@ def test_an_indicator_drills_on_its_domain_page() -> None:
     assert drill_href(CAT.get("alerts"), lang="en") == "/safety?indicator=alerts&lang=en"   # the whole city
     assert drill_href(CAT.get("alerts"), area="city") == "/safety?indicator=alerts&area=city"   # an id like any
     assert drill_href(CAT.get("aqi"), period="2026-11") == "/drill?indicator=aqi&period=2026-11"
+
+
+def test_a_running_period_is_marked_so_far_and_a_closed_one_is_not() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from citybrain.timegrain import parse
+    from pages._drill_model import _running
+
+    tz = ZoneInfo("Asia/Shanghai")
+    now = datetime(2026, 12, 3, 6, 30, tzinfo=UTC)   # 14:30 local
+    assert _running(parse("2026-12-03T14", tz, now), now, "zh") == "14时·至今"
+    assert _running(parse("2026-12-03T13", tz, now), now, "zh") == "13时"
+    assert _running(parse("2026-12", tz, now), now, "en") == "Dec so far"
