@@ -73,8 +73,8 @@ server = app.server
 server.test_client().get("/_dash-dependencies")
 # and read the map's opening geometry, so the first screens after a restart find it ready
 # (only the layers this site's stores have: a platform without roads is not a warning)
-_has_layer = importlib.import_module("pages._map_model").has_layer
-geo_routes.warm(server, [name for name in importlib.import_module("pages.map").OPENING_GEOMETRY
+_has_layer = importlib.import_module("pages.map.model").has_layer
+geo_routes.warm(server, [name for name in importlib.import_module("pages.map.page").OPENING_GEOMETRY
                          if _has_layer(runtime.current(), name)])
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from datasources.service import DataService  # noqa: E402
 
 
 def measure(cockpit: runtime.Cockpit, ticks: int) -> list[float]:
-    from pages import heartbeat
+    from pages.heartbeat import page as heartbeat
 
     runtime.install(cockpit)
     heartbeat.render("zh", initial=True)  # warm

@@ -138,7 +138,7 @@ def test_one_broken_binding_blanks_only_its_own_indicator(platform, tmp_path: Pa
 
 def test_hourly_facts_draw_the_last_24_hours_in_the_heartbeat_pulse(platform) -> None:  # noqa: ANN001
     from citybrain import runtime
-    from pages._heartbeat_model import pulse_span, pulse_title, pulses, snapshot
+    from pages.heartbeat.model import pulse_span, pulse_title, pulses, snapshot
 
     _service, engine, _store, info = platform
     cockpit = runtime.build(load_config(info["config"], env={}))

@@ -161,7 +161,7 @@ def site(platform) -> Iterator[Tables]:  # noqa: ANN001
     """The platform's tables, and a cockpit on its config installed for the pages (the
     previous one again afterwards)."""
     import app  # noqa: F401 - the pages register with the app
-    from pages import cockpit as cockpit_page
+    from pages.cockpit import page as cockpit_page
 
     _service, engine, _store, info = platform
     raw = yaml.safe_load(info["config"].read_text(encoding="utf-8"))
@@ -228,8 +228,8 @@ def local_day(day: date) -> tuple[pd.Timestamp, pd.Timestamp]:
 # ---- heartbeat ----------------------------------------------------------------------------
 
 def test_heartbeat_tiles_and_index_show_the_recomputed_city(site: Tables) -> None:
-    from pages import _heartbeat_model as model
-    from pages import heartbeat
+    from pages.heartbeat import model
+    from pages.heartbeat import page as heartbeat
 
     page = heartbeat.layout()
     expected = city_now(site)
@@ -252,7 +252,7 @@ def test_heartbeat_tiles_and_index_show_the_recomputed_city(site: Tables) -> Non
 # ---- cockpit ------------------------------------------------------------------------------
 
 def test_cockpit_ranks_districts_by_their_recomputed_scores(site: Tables) -> None:
-    from pages import cockpit
+    from pages.cockpit import page as cockpit
 
     rows = cockpit.render("zh")["rows"]
     assert rows["error"] is None
@@ -303,7 +303,7 @@ def test_drill_bars_of_today_are_the_recorded_hours(site: Tables, page_name: str
                                                     column: str) -> None:
     import importlib
 
-    page_module = importlib.import_module(f"pages.{page_name}")
+    page_module = importlib.import_module(f"pages.{page_name}.page")
     decimals = site.raw[ind_id].get("decimals", 1)
     now = datetime.now(UTC)
     day = now.astimezone(TZ).date()
@@ -346,7 +346,7 @@ def test_drill_bars_of_today_are_the_recorded_hours(site: Tables, page_name: str
 def test_drill_bars_of_a_level_are_the_mean_of_its_hours(site: Tables) -> None:
     """The mean response time: a district's day is the mean of its recorded hours, the
     city's hour the population-weighted mean of the districts that reported it."""
-    from pages import safety
+    from pages.safety import page as safety
 
     now = datetime.now(UTC)
     lo, hi = local_day(now.astimezone(TZ).date())
@@ -376,7 +376,8 @@ def change_text(label: str, value: Fraction, before: Fraction | None) -> str:
 
 
 def test_kpi_cards_compare_with_the_same_hour_yesterday_and_last_week(site: Tables) -> None:
-    from pages import safety, traffic
+    from pages.safety import page as safety
+    from pages.traffic import page as traffic
 
     now_values = city_now(site)
     hour = pd.Timestamp(datetime.now(UTC)).floor("h")
@@ -426,7 +427,7 @@ def test_kpi_cards_compare_with_the_same_hour_yesterday_and_last_week(site: Tabl
 @pytest.mark.parametrize(("ind_id", "column"), [("alerts_110", "police_alerts"), ("noise_db", "noise_db"),
                                                 ("pm25", "pm25")])
 def test_explorer_hourly_lines_are_the_districts_rows(site: Tables, ind_id: str, column: str) -> None:
-    from pages import explore
+    from pages.explore import page as explore
 
     now = datetime.now(UTC)
     day = now.astimezone(TZ).date()
@@ -473,7 +474,7 @@ def number(label: str) -> Fraction:
 
 @pytest.mark.parametrize("ind_id", ["aqi", "noise_db", "parking_occupancy", "population"])
 def test_map_colours_each_district_by_the_class_its_value_falls_in(site: Tables, ind_id: str) -> None:
-    from pages import map as map_page
+    from pages.map import page as map_page
 
     url, _events, *rest = map_page._map_updates(ind_id, "district", ["areas"], "zh", None)
     assert url == "/geo/districts.json"

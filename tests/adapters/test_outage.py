@@ -62,7 +62,7 @@ def test_redis_killed_gives_stale_values_then_heals_without_reload(own: OwnRedis
 
     # the page keeps answering, marked stale
     import app  # noqa: F401  (the app registers the pages)
-    from pages import heartbeat
+    from pages.heartbeat import page as heartbeat
 
     before = runtime.current()
     runtime.install(cockpit)

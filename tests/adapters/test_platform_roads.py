@@ -184,7 +184,7 @@ def assert_same_ranking(ids: list[str], levels: list[float], speeds: list[float]
 
 @pytest.mark.service
 def test_top_ten_roads_are_the_slowest_by_level(platform: dict[str, Any]) -> None:
-    from pages import _domain_model as dm
+    from pages.traffic import model as dm
 
     service = platform["service"]
     roads = {f["id"]: f["properties"] for f in service.layer("roads").data["features"]}
@@ -213,8 +213,8 @@ def test_traffic_page_ranks_the_drilled_districts_segments(platform: dict[str, A
     from citybrain.areas import AreaTree
     from citybrain.drill import read_state
     from datasources.base import utcnow
-    from pages import _map_model as model
-    from pages import traffic
+    from pages.map import model
+    from pages.traffic import page as traffic
 
     assert "roads" in model.offered_layers(cockpit, None)
     colours, _ = model.road_colours(cockpit)

@@ -56,7 +56,7 @@ def test_heartbeat_runs_on_the_fed_platform_stores(tmp_path: Path, database: str
         monkeypatch.setenv("DATABASE_URL", database)
         cockpit = runtime.build(load_config(ROOT / "examples" / "real-stores.yaml", env={}))
         import app  # noqa: F401  (registers the pages)
-        from pages import heartbeat
+        from pages.heartbeat import page as heartbeat
 
         before = runtime.current()
         runtime.install(cockpit)

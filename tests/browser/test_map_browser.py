@@ -158,7 +158,7 @@ def test_map_layers_area_drill_and_event_linkage_offline(dash_duo, cockpit_app):
 
 def test_the_first_draw_and_the_ticks_never_overlap_on_a_slow_server(  # type: ignore[no-untyped-def]
         dash_duo, cockpit_app, tick, monkeypatch):
-    from pages import map as map_page
+    from pages.map import page as map_page
 
     tick(0.3)
     seen = {"now": 0, "most": 0, "calls": 0}
@@ -189,7 +189,7 @@ def test_the_first_draw_and_the_ticks_never_overlap_on_a_slow_server(  # type: i
 
 
 def test_a_failed_first_draw_still_shows_the_map_geometry_and_says_why(dash_duo, cockpit_app, monkeypatch):  # type: ignore[no-untyped-def]
-    from pages import map as map_page
+    from pages.map import page as map_page
 
     def broken(*_: Any) -> Any:
         raise RuntimeError("the colours could not be computed")

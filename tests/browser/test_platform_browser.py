@@ -24,7 +24,7 @@ from citybrain import runtime
 from citybrain.config import load_config
 from datasources.geojson import bounds
 from examples.platform import build as platform
-from pages._map_model import NO_DATA
+from pages.map.model import NO_DATA
 from tests.browser.conftest import read_all, wait_for
 from tests.conftest import ROOT, require
 

@@ -13,7 +13,8 @@ import pytest
 import app  # noqa: F401  (creates the app before its pages are imported)
 from citybrain import runtime
 from citybrain.memo import TtlMemo
-from pages import heartbeat, wall
+from pages.heartbeat import page as heartbeat
+from pages.wall import page as wall
 from tests.browser.conftest import read_all, read_one, save_screenshot
 from tests.unit.test_heartbeat_page import DeadStore
 from tests.unit.test_live_ticks import raising

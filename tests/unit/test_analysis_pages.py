@@ -11,7 +11,8 @@ import pytest
 
 from citybrain.kpi import Kpi, read_kpis, thresholds_apply
 from components.detail_grid import export_bytes
-from pages import _domain_model as dm
+from pages.safety import model as safety_model
+from pages.traffic import model as dm
 from tests.conftest import cockpit_with_indicator
 
 
@@ -34,7 +35,7 @@ def _text(component) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_a_new_indicator_in_the_config_shows_on_its_domain_page(cockpit) -> None:  # type: ignore[no-untyped-def]
-    from pages import traffic
+    from pages.traffic import page as traffic
 
     page = _text(traffic.layout())
     assert "公交准点率" in page and '"data-indicator": "bus_punctuality"' in page
@@ -43,7 +44,7 @@ def test_a_new_indicator_in_the_config_shows_on_its_domain_page(cockpit) -> None
 
 
 def test_bad_url_parameters_show_a_message_not_a_traceback(cockpit) -> None:  # type: ignore[no-untyped-def]
-    from pages import safety
+    from pages.safety import page as safety
 
     page = _text(safety.layout(indicator="alerts_110_today", area="'; select 1; --"))
     assert "unknown area" in page and "error-detail" in page
@@ -96,14 +97,14 @@ def test_most_congested_roads_and_response_times() -> None:
         "category_zh": ["追尾", "剐蹭", "追尾", "盗窃"]})
     times = dm.response_times(events, "traffic_accident", t0.to_pydatetime(), {"g1", "g2"})
     assert (times.count, times.mean_response_min, times.mean_handling_min) == (2, 6.0, 30.0)
-    counts = dm.counts_by_category(events, "traffic_accident", t0.to_pydatetime(), "zh")
+    counts = safety_model.counts_by_category(events, "traffic_accident", t0.to_pydatetime(), "zh")
     assert counts.to_dict() == {"追尾": 2, "剐蹭": 1}
 
 
 def test_a_page_left_open_on_today_redraws_for_the_new_day_at_local_midnight(cockpit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from dash import Patch
 
-    from pages import _drill_view as view
+    from pages.drill import view as view
 
     store = {"path": "/traffic", "indicator": "traffic_accidents_today", "area": "city", "period": None,
              "lang": "en", "cards": ["traffic_accidents_today"], "day": "2026-11-24"}

@@ -10,7 +10,7 @@ import pytest
 from citybrain.areas import Area
 from citybrain.catalogue import Binding, Indicator, Rollup
 from citybrain.scoring import STATUS_COLOURS, composite
-from pages import _cockpit_model as model
+from pages.cockpit import model
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

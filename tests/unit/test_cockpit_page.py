@@ -18,7 +18,7 @@ import app  # noqa: F401 - the pages register with the app
 from citybrain import runtime
 from citybrain.config import load_config
 from datasources.service import DataService
-from pages import cockpit
+from pages.cockpit import page as cockpit
 from tests.unit.test_heartbeat_page import DeadStore
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -76,7 +76,7 @@ def test_a_running_period_is_marked_so_far_and_a_closed_one_is_not() -> None:
     from zoneinfo import ZoneInfo
 
     from citybrain.timegrain import parse
-    from pages._drill_model import _running
+    from pages.drill.model import _running
 
     tz = ZoneInfo("Asia/Shanghai")
     now = datetime(2026, 12, 3, 6, 30, tzinfo=UTC)   # 14:30 local

@@ -15,9 +15,9 @@ import pytest
 from citybrain.areas import AreaTree
 from citybrain.catalogue import Catalogue, Indicator
 from datasources.base import SERIES_COLUMNS, Frame
-from pages import _explore_model as m
-from pages import _explore_values as numbers
-from pages._explore_model import ExploreError
+from pages.explore import model as m
+from pages.explore import values as numbers
+from pages.explore.model import ExploreError
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 1, 30, tzinfo=UTC)          # 09:30 on Wednesday 25 Nov, local

@@ -27,7 +27,7 @@ def cockpit(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def page(cockpit, monkeypatch):  # type: ignore[no-untyped-def]
-    from pages import explore
+    from pages.explore import page as explore
 
     monkeypatch.setattr(explore, "now_utc", lambda: NOW)
     return explore
@@ -120,7 +120,7 @@ def test_controls_make_the_next_url(page) -> None:  # type: ignore[no-untyped-de
 def test_bucket_labels_name_weekdays_and_cut_months(page) -> None:  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
-    from pages import _explore_model as m
+    from pages.explore import model as m
 
     tz = ZoneInfo("Asia/Shanghai")
     state = m.read_state(runtime.current().catalogue, _tree(), tz, NOW,

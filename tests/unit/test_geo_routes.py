@@ -9,7 +9,7 @@ from plotly.io.json import to_json_plotly
 
 import app
 from citybrain import geo_routes
-from pages import map as map_page
+from pages.map import page as map_page
 
 
 def test_a_layer_is_geojson_with_an_etag_and_a_long_cache_life() -> None:

@@ -14,7 +14,7 @@ from citybrain.config import load_config
 from datasources.base import Health
 from datasources.errors import StoreUnavailable
 from datasources.service import DataService
-from pages import heartbeat
+from pages.heartbeat import page as heartbeat
 
 
 class DeadStore:

@@ -16,9 +16,10 @@ from citybrain import runtime
 from citybrain.memo import TtlMemo
 from components.panels import live_badge
 from components.ticker import JITTER, TickAIO, beat_number, tick_plan
-from pages import _heartbeat_model as model
-from pages import heartbeat, wall
-from pages._ticks import fingerprint, only_changed
+from pages import common as model
+from pages.common import fingerprint, only_changed
+from pages.heartbeat import page as heartbeat
+from pages.wall import page as wall
 from tests.unit.test_heartbeat_page import text_of
 
 BEAT = {"n": 7, "at": 0}

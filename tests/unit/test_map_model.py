@@ -12,9 +12,9 @@ from citybrain.scoring import STATUS_COLOURS
 from citybrain.spatial import bounds, haversine_m, nearby
 from datasources.base import Frame, utcnow
 from datasources.standards import aqi, tpi
-from pages import _domain_model as dm
-from pages import _map_model as model
-from pages._map_deltas import DeltaBook, paint_update
+from pages.map import model
+from pages.map.deltas import DeltaBook, paint_update
+from pages.traffic import model as dm
 
 
 def points(*coords: tuple[float, float]) -> dict:
@@ -160,7 +160,7 @@ def test_the_book_keeps_a_few_versions() -> None:
 
 
 def test_a_tick_resends_neither_unchanged_colours_nor_unchanged_events(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pages import map as map_page
+    from pages.map import page as map_page
 
     # the city stands still for this test: each reader answers what it answered first
     for name in ("choropleth", "road_colours", "camera_colours", "sensor_colours", "facility_colours",
@@ -210,7 +210,7 @@ def test_a_district_lists_only_its_own_congested_roads() -> None:
     from citybrain.areas import AreaTree
     from citybrain.drill import read_state
     from datasources.base import utcnow
-    from pages import traffic
+    from pages.traffic import page as traffic
 
     cockpit = runtime.current()
     tree = AreaTree(cockpit.data.areas().data)

@@ -28,8 +28,10 @@ from datasources.base import LATEST_COLUMNS, SERIES_COLUMNS, Frame, Health, utcn
 from datasources.errors import BadQuery, DataSourceError, StoreUnavailable
 from datasources.registry import build_sources
 from datasources.service import DataService
-from pages import _heartbeat_model as model
-from pages import cockpit, heartbeat, wall
+from pages.cockpit import page as cockpit
+from pages.heartbeat import model
+from pages.heartbeat import page as heartbeat
+from pages.wall import page as wall
 
 FAILING = "alerts_110_today"     # weighted, headline, summed up from its leaf facts
 EMPTY = "power_load_mw"          # weighted, headline: its store gives no rows

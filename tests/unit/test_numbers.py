@@ -121,8 +121,8 @@ ALLOWED = {
     ("components/ticker.py", "round(pick.uniform(0, period))"),    # timer phase in ms
     ("components/shell.py", "round(time.time() * 1000)"),          # clock sync, epoch ms
     ("components/panels.py", "round(as_of.timestamp() * 1000)"),   # freshness data attributes, ms
-    ("pages/wall.py", "round(time.time() * 1000)"),                # clock sync, epoch ms
-    ("pages/_map_model.py", "np.round(0.08 + 0.3"),                # road line weights in pixels
+    ("pages/wall/page.py", "round(time.time() * 1000)"),                # clock sync, epoch ms
+    ("pages/map/model.py", "np.round(0.08 + 0.3"),                # road line weights in pixels
     # the summary grid's rows are rounded half up on the server to these places; toFixed only pads
     ("components/explore.py", "params.value.toFixed({decimals})"),
     ("components/explore.py", "params.value.toFixed(1) + '%'"),

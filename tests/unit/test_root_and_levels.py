@@ -20,8 +20,8 @@ from datasources.errors import BadQuery
 from datasources.geojson import bounds
 from datasources.hierarchy import normalise
 from datasources.service import DataService
-from pages import _explore_model as explore
-from pages import _map_model as map_model
+from pages.explore import model as explore
+from pages.map import model as map_model
 from tests.conftest import ROOT
 
 TZ = ZoneInfo("Asia/Shanghai")

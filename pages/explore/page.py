@@ -5,7 +5,7 @@ dashed lines on the same axis, with a summary per area and PNG / CSV export.
 The whole query lives in the URL (indicator, level, areas, start, end, grain, compare), so
 a link can be shared: the page is rendered from it, a change of the controls navigates to
 the new URL (in the browser, without reloading), and the back button walks back. URL
-parameters and control values alike are checked on the server (:mod:`pages._explore_model`);
+parameters and control values alike are checked on the server (:mod:`pages.explore.model`);
 a bad one shows a message naming it.
 """
 
@@ -25,11 +25,10 @@ from citybrain.i18n import t, valid_lang
 from citybrain.timegrain import EARLIEST_YEAR, Period
 from components.explore import PALETTE, Choices, Line, chart, controls, line_figure, summary_grid
 from components.panels import error_state, freshness_badge, panel
-from pages import _explore_model as model
-from pages import _explore_values as numbers
-from pages._explore_model import ExploreError, ExploreState
-from pages._heartbeat_model import now_utc
-from pages._nav import top_bar
+from pages.common import now_utc, top_bar
+from pages.explore import model
+from pages.explore import values as numbers
+from pages.explore.model import ExploreError, ExploreState
 
 dash.register_page(__name__, path=model.PATH, name="指标分析", title="指标分析 · Explorer", order=5)
 

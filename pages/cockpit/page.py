@@ -39,9 +39,8 @@ from components.cockpit import (
 from components.heartbeat import KIND_ICONS
 from components.panels import error_state, live_badge, panel
 from components.shell import nav_href
-from pages import _cockpit_model as model
-from pages._heartbeat_model import Freshness, events_missing, headline_age_s, now_utc
-from pages._nav import top_bar
+from pages.cockpit import model
+from pages.common import Freshness, events_missing, headline_age_s, now_utc, top_bar
 
 dash.register_page(__name__, path="/cockpit", name="领导驾驶舱", title="领导驾驶舱 · Leader cockpit", order=4)
 

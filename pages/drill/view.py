@@ -24,9 +24,8 @@ from components.detail_grid import detail_grid, download
 from components.drill_charts import bar_figure, breadcrumbs, drill_graph
 from components.kpi_card import kpi_card
 from components.panels import error_state, freshness_badge, panel
-from pages import _drill_model as model
-from pages._heartbeat_model import now_utc
-from pages._nav import top_bar
+from pages.common import now_utc, top_bar
+from pages.drill import model
 
 log = logging.getLogger(__name__)
 Extras = Callable[[DrillState, AreaTree, datetime], Sequence[Any]]

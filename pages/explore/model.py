@@ -4,7 +4,7 @@ five areas, and the period before (or a year before) to compare with.
 The state comes from the URL or the controls and is checked here, on the server, before
 anything is read: an unknown name, a malformed date or a range too long raises
 :class:`ExploreError` naming the parameter, and only catalogue entries, areas of the
-hierarchy and real dates go on to a read. The numbers are in :mod:`pages._explore_values`.
+hierarchy and real dates go on to a read. The numbers are in :mod:`pages.explore.values`.
 """
 
 from __future__ import annotations

@@ -14,24 +14,20 @@ import pandas as pd
 
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
-from citybrain.memo import TtlMemo
 from citybrain.numbers import format_number, round_half_up
 from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, status
 from citybrain.spatial import Nearby, nearby
 from datasources.base import utcnow
-from datasources.errors import DataSourceError
 from datasources.geojson import bounds as geo_bounds
 from datasources.standards import aqi, tpi
+from pages.common import AREA_LAYER, LAYER_OF_LEVEL, area_outline, layer_missing
 
-AREA_LAYER = {"district": "districts", "street": "streets", "grid": "grids"}
-LAYER_OF_LEVEL = {"city": "city", **AREA_LAYER}
 SEQUENCE = ("city", "district", "street", "grid")
 # the layer switcher's live layers and the /geo layer each draws (with its live attributes)
 LIVE_GEOMETRY = {"roads": "roads", "cameras": "cameras", "sensors": "sensors", "facilities": "facilities",
                  "parking": "parking", "heat": "sensors"}
 SWITCHABLE = ("areas", "roads", "events", "cameras", "sensors", "facilities", "parking", "heat")
-OFFERS = TtlMemo(seconds=60.0)   # what the stores offer changes with their config, not each tick
 SEQUENTIAL = ["#16324f", "#1f5f8b", "#2b8cbe", "#7fcdbb", "#edf8b1"]
 LINK_RADIUS_M = 1500
 
@@ -187,33 +183,12 @@ def event_facts(cockpit: Cockpit, event_id: str) -> EventFacts:
     return EventFacts(event, cams, facs)
 
 
-def area_outline(cockpit: Cockpit, area_id: str, level: str) -> dict[str, Any] | None:
-    """The GeoJSON geometry of an area, from its level's layer; None when it has none."""
-    layer = cockpit.data.layer(LAYER_OF_LEVEL[level]).data
-    return next((f["geometry"] for f in layer.get("features", []) if str(f.get("id")) == area_id), None)
-
-
 def area_bounds(cockpit: Cockpit, area_id: str, level: str) -> list[list[float]] | None:
     """Leaflet bounds ``[[south, west], [north, east]]`` of an area's outline (Polygon or
     MultiPolygon), from its layer's geometry; None when it has none."""
     outline = area_outline(cockpit, area_id, level) if level in LAYER_OF_LEVEL else None
     box = geo_bounds(outline) if outline else None
     return [[box[1], box[0]], [box[3], box[2]]] if box else None
-
-
-def layer_missing(cockpit: Cockpit, name: str, *, live: bool = False) -> str | None:
-    """Why the layers source cannot draw map layer ``name`` (with its live attributes when
-    ``live``), or None when it can; an outage is not this, it shows as stale."""
-    def probe(read: Any) -> str:
-        try:
-            read(name)
-        except DataSourceError as exc:
-            return str(exc)
-        return ""
-    reason = OFFERS.get((cockpit.data, "layer", name), lambda: probe(cockpit.data.layer))
-    if not reason and live:
-        reason = OFFERS.get((cockpit.data, "states", name), lambda: probe(cockpit.data.feature_states))
-    return reason or None
 
 
 def has_layer(cockpit: Cockpit, name: str) -> bool:

@@ -24,7 +24,7 @@ from citybrain.period_values import SeriesReader, period_values
 from citybrain.timegrain import Period
 from datasources.base import SERIES_COLUMNS, Frame
 from datasources.service import merge
-from pages._explore_model import SUMMARY_DECIMALS, ExploreState, buckets, shifted
+from pages.explore.model import SUMMARY_DECIMALS, ExploreState, buckets, shifted
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,9 @@ from citybrain.timegrain import today
 from components.drill_charts import Bar, bar_figure, drill_graph
 from components.panels import not_connected
 from datasources.standards.tpi import LEVELS
-from pages import _domain_model as dm
-from pages._drill_view import domain_page, guarded_panel, time_drill_id
-from pages._heartbeat_model import events_missing
-from pages._map_model import area_outline, layer_missing
+from pages.common import area_outline, events_missing, layer_missing
+from pages.drill import domain_page, guarded_panel, time_drill_id
+from pages.traffic import model as dm
 
 dash.register_page(__name__, path="/traffic", name="交通运行", title="交通运行 · Traffic", order=2)
 LEVEL_COLOURS = {lv.level: lv.colour for lv in LEVELS}

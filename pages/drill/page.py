@@ -11,7 +11,7 @@ from dash import html
 
 from citybrain import runtime
 from citybrain.i18n import valid_lang
-from pages._drill_view import drill_page
+from pages.drill.view import drill_page
 
 dash.register_page(__name__, path="/drill", name="指标下钻", title="指标下钻 · Drill-down", order=6)
 

@@ -29,7 +29,8 @@ from components.heartbeat import (
     pulse_range,
 )
 from components.panels import error_state, live_badge, not_connected
-from pages import _heartbeat_model as model
+from pages.common import Freshness, events_missing, headline_age_s, indicator_colour, now_utc
+from pages.heartbeat import model
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ def render(lang: str, *, initial: bool) -> dict[str, Any]:
     """Every panel's content; ``initial`` builds whole figures, ticks send only new data."""
     cockpit = runtime.current()
     cat, cfg = cockpit.catalogue, cockpit.config
-    now = model.now_utc()
-    current, pulse, recent = model.Freshness(), model.Freshness(), model.Freshness()
+    now = now_utc()
+    current, pulse, recent = Freshness(), Freshness(), Freshness()
     out: dict[str, Any] = {}
     try:
         snap = model.snapshot(cockpit)
@@ -62,7 +63,7 @@ def render(lang: str, *, initial: bool) -> dict[str, Any]:
                         model.domain_colour(snap.domains[d], cockpit)) for d in DOMAINS])
         out["tiles"] = kpi_strip([_tile(i, snap.readings.get(i.id), lang) for i in cat if i.headline], lang)
     out["labels"], out["figures"] = _pulses(cockpit, lang, now, snap, pulse, initial)
-    missing = model.events_missing(cockpit)
+    missing = events_missing(cockpit)
     try:
         if missing:
             out["ticker"] = not_connected(lang, missing, element_id="hb-ticker-missing")
@@ -75,11 +76,11 @@ def render(lang: str, *, initial: bool) -> dict[str, Any]:
         recent.errors.append(str(exc))
         out["ticker"] = error_state(lang, str(exc))
     recent.not_connected = missing
-    fresh = model.Freshness.combine(current, pulse, recent)
+    fresh = Freshness.combine(current, pulse, recent)
     # how old each region's data is, for the wall's per-panel badges
     out["parts"] = {"index": current, "domains": current, "tiles": current, "pulse": pulse,
                     "ticker": recent, "header": fresh}
-    out["freshness"] = live_badge(fresh.as_of, lang, max_age_s=model.headline_age_s(cockpit),
+    out["freshness"] = live_badge(fresh.as_of, lang, max_age_s=headline_age_s(cockpit),
                                   stale=fresh.stale, error=fresh.to_store()["error"], tz=cockpit.tz)
     return out
 
@@ -88,13 +89,13 @@ def _tile(ind: Indicator, reading: Reading | None, lang: str) -> Tile:
     """A headline tile: the value in its status colour, or why there is none."""
     got = reading or Reading(None, "no_data", f"no value of {ind.id}")
     return Tile(ind.name(lang), got.value, ind.unit_in(lang), ind.decimals,
-                model.indicator_colour(ind, got.value),
+                indicator_colour(ind, got.value),
                 "" if ind.target is None else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}",
                 drill_href(ind, lang=lang), got.state, got.reason)
 
 
 def _pulses(cockpit: runtime.Cockpit, lang: str, now: Any, snap: model.Snapshot | None,
-            fresh: model.Freshness, initial: bool) -> tuple[list[Any], list[Any]]:
+            fresh: Freshness, initial: bool) -> tuple[list[Any], list[Any]]:
     labels: list[Any] = []
     figures: list[Any] = []
     try:

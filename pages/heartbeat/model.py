@@ -11,68 +11,17 @@ from typing import Any
 
 import pandas as pd
 
-from citybrain.catalogue import DOMAINS, Indicator
+from citybrain.catalogue import DOMAINS
 from citybrain.i18n import t
 from citybrain.kpi import Reading, readings, unconnected
-from citybrain.memo import TtlMemo
 from citybrain.runtime import Cockpit
-from citybrain.scoring import STATUS_COLOURS, composite, index_status, status
-from datasources.base import Frame, utcnow
-from datasources.errors import BadQuery
-
-CONNECTED = TtlMemo(seconds=60.0)   # whether a store answers a kind of read: its config, not each tick
-
-
-def max_age_s(cockpit: Cockpit, shown: list[Indicator]) -> float:
-    """Seconds after which what shows ``shown`` is stale: ``heartbeat.stale_after`` times the
-    slower of the tick and the fastest refresh among them."""
-    beat = cockpit.config.heartbeat
-    refresh = min((max(i.refresh_seconds, i.cadence) for i in shown), default=0)   # the data's own cadence
-    return beat.stale_after * max(beat.tick_seconds, refresh)
-
-
-def headline_age_s(cockpit: Cockpit) -> float:
-    """The age limit of a screen of the city's headline and weighted indicators."""
-    return max_age_s(cockpit, [i for i in cockpit.catalogue if i.weight > 0 or i.headline])
-
+from citybrain.scoring import STATUS_COLOURS, composite, index_status
+from datasources.base import Frame
 
 DOMAIN_COLOURS = {
     "traffic": "#36CFC9", "safety": "#FF7A45", "environment": "#73D13D", "energy": "#FADB14",
     "facilities": "#9254DE", "services": "#40A9FF", "economy": "#F759AB",
 }
-
-
-@dataclass
-class Freshness:
-    """The age of everything on screen: oldest as_of, stale if any read was."""
-
-    as_of: datetime | None = None
-    stale: bool = False
-    errors: list[str] = field(default_factory=list)
-    not_connected: str | None = None   # why the config connects no source for this part
-
-    def add(self, frame: Frame[Any], *, dates_screen: bool = True) -> None:
-        """Count ``frame`` in; history reads (``dates_screen=False``) only add staleness."""
-        if dates_screen and not (frame.stale and _empty(frame.data)):
-            self.as_of = frame.as_of if self.as_of is None else min(self.as_of, frame.as_of)
-        self.stale = self.stale or frame.stale
-        if frame.error:
-            self.errors.append(frame.error)
-
-    @classmethod
-    def combine(cls, *parts: Freshness) -> Freshness:
-        """The freshness of a screen made of ``parts``: the oldest, stale if any is."""
-        dated = [p.as_of for p in parts if p.as_of is not None]
-        return cls(min(dated) if dated else None, any(p.stale for p in parts),
-                   [e for p in parts for e in p.errors])
-
-    def to_store(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat() if self.as_of else None, "stale": self.stale,
-                "error": "; ".join(dict.fromkeys(self.errors)) or None}
-
-
-def _empty(data: Any) -> bool:
-    return data.empty if isinstance(data, pd.DataFrame) else not data
 
 
 @dataclass(frozen=True)
@@ -138,11 +87,6 @@ def domain_colour(score: float | None, cockpit: Cockpit) -> str:
     return STATUS_COLOURS[index_status(score, hb.good_from, hb.warn_from)]
 
 
-def indicator_colour(ind: Indicator, value: float | None) -> str:
-    """The status colour of one indicator's value."""
-    return STATUS_COLOURS[status(ind, value)]
-
-
 @dataclass(frozen=True)
 class Pulses:
     """Each domain's score over the window, one point a step (see :func:`pulse_span`) plus 'now'."""
@@ -206,19 +150,3 @@ def newest_events(cockpit: Cockpit, now: datetime, limit: int) -> tuple[list[dic
     return data.to_dict("records"), frame
 
 
-def events_missing(cockpit: Cockpit) -> str | None:
-    """Why no events source can answer (the store has no events configured), or None when
-    one can; an outage is not this: it shows as stale."""
-    def probe() -> str:
-        since = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=1)
-        try:
-            cockpit.data.events(since)
-        except BadQuery as exc:
-            return str(exc)
-        return ""
-    return CONNECTED.get((cockpit.data, "events"), probe) or None
-
-
-def now_utc() -> datetime:
-    """The current time (a seam for tests)."""
-    return utcnow()

@@ -19,9 +19,9 @@ from citybrain.period_values import period_values
 from citybrain.timegrain import Period, today
 from components.drill_charts import Bar, bar_figure, drill_graph
 from components.panels import not_connected
-from pages import _domain_model as dm
-from pages._drill_view import domain_page, guarded_panel, time_drill_id
-from pages._heartbeat_model import events_missing
+from pages.common import events_missing
+from pages.drill import domain_page, guarded_panel, time_drill_id
+from pages.safety import model as dm
 
 dash.register_page(__name__, path="/safety", name="公共安全", title="公共安全 · Safety", order=3)
 TREND_DAYS = 30

@@ -30,9 +30,8 @@ from components.heartbeat import indicator_tile, not_connected_badge, pulse_rows
 from components.panels import error_state, live_badge
 from components.ticker import TickAIO, beat_number
 from components.wall import wall_stage
-from pages import _heartbeat_model as model
-from pages._heartbeat_view import render
-from pages._ticks import fingerprints, only_changed
+from pages.common import Freshness, fingerprints, headline_age_s, indicator_colour, max_age_s, only_changed
+from pages.heartbeat import pulse_title, render
 
 dash.register_page(__name__, path="/wall", name="大屏", title="大屏 · Video wall", order=9)
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def layout(layout: str | None = None, lang: str | None = None, playlist: str | N
         wall_stage(screen, view.contents, view.badges, title=t("app_title", lang), lang=lang,
                    timezone=cockpit.config.city.timezone, server_now_ms=round(time.time() * 1000),
                    city=cockpit.config.city.name_en if lang == "en" else cockpit.config.city.name_zh,
-                   pulse_title=model.pulse_title(cockpit, lang)),
+                   pulse_title=pulse_title(cockpit, lang)),
     ], className="wall-page")
 
 
@@ -130,7 +129,7 @@ def wall_view(regions: list[str], lang: str) -> WallView:
             content, fresh = _region(region, views, lang)
         except Exception as exc:  # one region must never blank the wall
             log.exception("wall region %s failed", region)
-            content, fresh = error_state(lang, str(exc)), model.Freshness(errors=[str(exc)])
+            content, fresh = error_state(lang, str(exc)), Freshness(errors=[str(exc)])
         contents.append(content)
         if fresh.not_connected and fresh.as_of is None:   # 未接入, not "no data"
             badges.append(not_connected_badge(lang, fresh.not_connected))
@@ -141,13 +140,13 @@ def wall_view(regions: list[str], lang: str) -> WallView:
 
 
 def max_age(region: str, cockpit: runtime.Cockpit) -> float:
-    """Seconds after which a region's data is stale (see ``model.max_age_s``)."""
+    """Seconds after which a region's data is stale (see :func:`pages.common.max_age_s`)."""
     cat = cockpit.catalogue
     ind_id = region.split(":", 1)[1] if region.startswith("indicator:") else None
-    return model.max_age_s(cockpit, [cat.get(ind_id)]) if ind_id in cat else model.headline_age_s(cockpit)
+    return max_age_s(cockpit, [cat.get(ind_id)]) if ind_id in cat else headline_age_s(cockpit)
 
 
-def _region(region: str, views: dict[str, Any], lang: str) -> tuple[Any, model.Freshness]:
+def _region(region: str, views: dict[str, Any], lang: str) -> tuple[Any, Freshness]:
     if region == "header":
         return None, views["parts"]["header"]
     if region == "pulse":
@@ -157,9 +156,9 @@ def _region(region: str, views: dict[str, Any], lang: str) -> tuple[Any, model.F
     return views[region], views["parts"][region]
 
 
-def _indicator(indicator_id: str, lang: str) -> tuple[Any, model.Freshness]:
+def _indicator(indicator_id: str, lang: str) -> tuple[Any, Freshness]:
     cockpit = runtime.current()
-    fresh = model.Freshness()
+    fresh = Freshness()
     if indicator_id not in cockpit.catalogue:
         fresh.errors.append(f"unknown indicator {indicator_id!r}")
         return error_state(lang, fresh.errors[0]), fresh
@@ -175,5 +174,5 @@ def _indicator(indicator_id: str, lang: str) -> tuple[Any, model.Freshness]:
                    not_connected=unconnected(cockpit.data, [ind], "city"))[ind.id]
     note = "" if ind.target is None else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}"
     return indicator_tile(ind.name(lang), got.value, ind.unit_in(lang), ind.decimals,
-                          model.indicator_colour(ind, got.value), note, state=got.state,
+                          indicator_colour(ind, got.value), note, state=got.state,
                           reason=got.reason, lang=lang), fresh

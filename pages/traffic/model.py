@@ -1,5 +1,5 @@
-"""The numbers of the traffic and safety pages that are not single indicators: the most
-congested roads, incident response times, alerts by type, hour-of-day profiles."""
+"""The numbers of the traffic page that are not single indicators: the most congested
+roads, incident response times, hour-of-day profiles."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pandas as pd
 
 from citybrain.spatial import inside
 from citybrain.timegrain import Period
+from pages.common import events_of_kind
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def response_times(events: pd.DataFrame, kind: str, since: datetime,
                    area_ids: set[str] | None = None) -> ResponseTimes:
     """Mean response and handling minutes of ``kind`` events reported since ``since``
     (events still open count in the total, not in the means)."""
-    sel = _of_kind(events, kind, since, area_ids)
+    sel = events_of_kind(events, kind, since, area_ids)
     if sel.empty:
         return ResponseTimes(0, None, None)
     arrived = sel["arrived_at"] if "arrived_at" in sel else pd.Series(pd.NaT, index=sel.index)
@@ -91,31 +92,11 @@ def response_times(events: pd.DataFrame, kind: str, since: datetime,
     return ResponseTimes(len(sel), _mean(response), _mean(handling))
 
 
-def counts_by_category(events: pd.DataFrame, kind: str, since: datetime, lang: str,
-                       area_ids: set[str] | None = None) -> pd.Series:
-    """How many ``kind`` events of each category (the type within the kind) since ``since``."""
-    sel = _of_kind(events, kind, since, area_ids)
-    column = "category_en" if lang == "en" else "category_zh"
-    if sel.empty:
-        return pd.Series(dtype=int)
-    labels = sel[column] if column in sel else sel["kind"]
-    return labels.fillna("—").value_counts()
-
-
 def hourly_profile(values: pd.DataFrame, area_id: str, day: Period) -> list[float | None]:
     """Hour-by-hour values of one area over ``day`` (None for hours not reached yet)."""
     mine = values[values.area_id == area_id].set_index("bucket").value
     keys = [f"{day.key}T{h:02d}" for h in range(24)]
     return [float(mine[k]) if k in mine.index and pd.notna(mine[k]) else None for k in keys]
-
-
-def _of_kind(events: pd.DataFrame, kind: str, since: datetime, area_ids: set[str] | None) -> pd.DataFrame:
-    if events.empty:
-        return events
-    sel = events[(events.kind == kind) & (events.reported_at >= pd.Timestamp(since))]
-    if area_ids is not None:
-        sel = sel[sel.area_id.astype(str).isin(area_ids)]
-    return sel
 
 
 def _mean(minutes: pd.Series) -> float | None:

@@ -20,10 +20,9 @@ from components.heartbeat import pulse_rows
 from components.panels import error_state, live_badge, panel
 from components.shell import shell
 from components.ticker import TickAIO, beat_number
-from pages._heartbeat_model import pulse_title
-from pages._heartbeat_view import render
-from pages._nav import NAV
-from pages._ticks import fingerprints, only_changed
+from pages.common import NAV, fingerprints, only_changed
+from pages.heartbeat.model import pulse_title
+from pages.heartbeat.view import render
 
 dash.register_page(__name__, path="/", name="城市心跳", title="城市心跳 · City heartbeat", order=0)
 

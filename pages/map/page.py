@@ -25,10 +25,9 @@ from components.panels import error_state, live_badge
 from components.shell import shell
 from components.ticker import TickAIO
 from datasources.standards import aqi, tpi
-from pages import _heartbeat_model as hb
-from pages import _map_model as model
-from pages._map_deltas import DeltaBook, content_key, paint_update
-from pages._nav import NAV
+from pages.common import NAV, Freshness, events_missing, indicator_colour, max_age_s
+from pages.map import model
+from pages.map.deltas import DeltaBook, content_key, paint_update
 
 dash.register_page(__name__, path="/map", name="城市地图", title="城市地图 · City map", order=1)
 log = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
     lang = valid_lang(lang)
     cockpit = runtime.current()
     cfg = cockpit.config
-    every = model.offered_layers(cockpit, hb.events_missing(cockpit))
+    every = model.offered_layers(cockpit, events_missing(cockpit))
     chosen = every if layers == "all" else tuple(n for n in (layers or "").split(",") if n in every)
     shown = chosen or tuple(n for n in DEFAULT_ON if n in every)
     root = cockpit.data.root_id
@@ -204,8 +203,8 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
     levels = model.map_levels(cockpit)
     level = level if level in levels else (levels[0] if levels else "district")
     ind = cockpit.catalogue.get(indicator) if indicator in cockpit.catalogue else next(iter(cockpit.catalogue))
-    fresh = hb.Freshness()
-    offered = model.offered_layers(cockpit, hb.events_missing(cockpit))
+    fresh = Freshness()
+    offered = model.offered_layers(cockpit, events_missing(cockpit))
     on = set(shown or ()) & set(offered)
     area_colours, area_legend, frame = model.choropleth(cockpit, ind, level, lang)
     fresh.add(frame)
@@ -244,7 +243,7 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
     }
     legends += [block for name, block in extra.items() if name in on]
     store = fresh.to_store()
-    badge = live_badge(fresh.as_of, lang, max_age_s=hb.max_age_s(cockpit, [ind]), stale=fresh.stale,
+    badge = live_badge(fresh.as_of, lang, max_age_s=max_age_s(cockpit, [ind]), stale=fresh.stale,
                        error=store["error"], tz=cockpit.tz)
     held_before, held = held, dict(held or {})
     updates = {}
@@ -278,7 +277,7 @@ def on_area_click(feature: dict[str, Any] | None, lang: str, level: str, indicat
     except KeyError as exc:
         return error_state(lang, str(exc))
     shown = [(ind.name(lang), format_number(v, ind.decimals), ind.unit_in(lang),
-              hb.indicator_colour(ind, v)) for ind, v in facts]
+              indicator_colour(ind, v)) for ind, v in facts]
     nxt = model.next_level(cockpit, row.level)
     name = row.name_en if lang == "en" else row.name_zh
     chosen = cockpit.catalogue.get(indicator) if isinstance(indicator, str) and indicator in cockpit.catalogue \

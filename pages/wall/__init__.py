@@ -1,0 +1,1 @@
+"""The video wall page: ``page`` registers it (layout and callbacks)."""
