@@ -20,15 +20,17 @@ from dash import Dash, html
 from flask import jsonify
 
 from citybrain import geo_routes, runtime, walls
-from citybrain.config import Config, ConfigError, load_config
+from citybrain.config import Config, ConfigError
+from datasources.registry import load_checked
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("citybrain")
 
 
 def create_app(config: Config | None = None) -> Dash:
-    """The cockpit app for ``config`` (default: :func:`load_config`)."""
-    cockpit = runtime.build(config or load_config())
+    """The cockpit app for ``config`` (default: the checked config file, see
+    :func:`datasources.registry.load_checked`)."""
+    cockpit = runtime.build(config or load_checked())
     runtime.install(cockpit)
     city = cockpit.config.city
     app = Dash(

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from citybrain.catalogue import DOMAINS  # noqa: E402
-from citybrain.config import load_config  # noqa: E402
 from datasources.feed import Feeder  # noqa: E402
+from datasources.registry import load_checked  # noqa: E402
 from datasources.simulator.adapter import SimulatorSource  # noqa: E402
 from tests.adapters.redis_server import OwnRedis  # noqa: E402
 from tests.servers import free_port  # noqa: E402
@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--duration", type=float, default=60.0)
     args = parser.parse_args()
-    config = load_config()
+    config = load_checked()
     catalogue = config.catalogue
     snapshot = [i for i in catalogue if i.weight > 0 or i.headline]
     ttl = float(min(i.refresh_seconds for i in snapshot))

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask_caching.backends import NullCache  # noqa: E402
 
 from citybrain import runtime  # noqa: E402
-from citybrain.config import load_config  # noqa: E402
+from datasources.registry import load_checked  # noqa: E402
 from datasources.service import DataService  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ticks", type=int, default=200)
     args = parser.parse_args()
-    config = load_config()
+    config = load_checked()
     import app  # noqa: F401  (installs pages)
 
     cached = measure(runtime.build(config), args.ticks)

@@ -1,6 +1,8 @@
 """The cockpit's YAML config: datasources, cache, city and the indicator catalogue.
 
-``load_config(path)`` parses and validates one file. Any problem raises
+``load_config(path)`` parses and validates one file (pure: it builds no adapter; whoever
+builds the data service asks the adapter registry to check the bindings, see
+``datasources.registry.load_checked``). Any problem raises
 :class:`ConfigError` whose message names the file, the key path, what was expected
 and what was found, e.g.::
 
@@ -248,6 +250,12 @@ class _AtPath(ValueError):
         self.path = path
 
 
+def config_file(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """The config file to read: ``path`` > ``CITYBRAIN_CONFIG`` > the shipped default."""
+    env = os.environ if env is None else env
+    return Path(path or env.get("CITYBRAIN_CONFIG") or DEFAULT_CONFIG)
+
+
 def load_config(path: str | os.PathLike[str] | None = None,
                 env: Mapping[str, str] | None = None) -> Config:
     """Read and validate a config file.
@@ -256,7 +264,7 @@ def load_config(path: str | os.PathLike[str] | None = None,
     in ``env`` switches the cache to Redis.
     """
     env = os.environ if env is None else env
-    file = Path(path or env.get("CITYBRAIN_CONFIG") or DEFAULT_CONFIG)
+    file = config_file(path, env)
     raw = _read_yaml(file)
     cache = raw.get("cache")
     url_env = cache.get("redis_url_env") if isinstance(cache, dict) else None
@@ -269,7 +277,6 @@ def load_config(path: str | os.PathLike[str] | None = None,
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(file, exc)) from None
-    _check_bindings(file, config)
     return config
 
 
@@ -349,12 +356,3 @@ def _key_path(loc: tuple[Any, ...]) -> str:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _check_bindings(file: Path, config: Config) -> None:
-    """Ask each adapter type whether the bindings aimed at it can be answered."""
-    from datasources.registry import binding_problems
-
-    problems = [f"{file}: {p}" for p in binding_problems(config)]
-    if problems:
-        raise ConfigError("\n".join(problems))

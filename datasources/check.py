@@ -324,15 +324,16 @@ def main(config_path: str | None = None, *, as_json: bool = False, out: TextIO |
 
     from flask_caching.backends import SimpleCache
 
-    from citybrain.config import DEFAULT_CONFIG, ConfigError, load_config
+    from citybrain.config import DEFAULT_CONFIG, ConfigError
 
     from .check_text import render
+    from .registry import load_checked
     from .service import DataService
 
     out = out or sys.stdout
     logging.getLogger("datasources").setLevel(logging.ERROR)   # the report says what failed
     try:
-        config = load_config(config_path)
+        config = load_checked(config_path)
         service = DataService(config, backend=SimpleCache(threshold=5000))   # read the stores, not a cache
     except (ConfigError, DataSourceError) as exc:
         message = str(exc)

@@ -29,8 +29,9 @@ import redis
 import sqlalchemy as sa
 from flask_caching.backends import NullCache
 
-from citybrain.config import City, Config, DataSourceConfig, load_config
+from citybrain.config import City, Config, DataSourceConfig
 
+from .registry import load_checked
 from .service import DataService
 from .simulator.adapter import SimulatorSource
 from .simulator.layers import NAMES as LAYER_NAMES
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.redis and not args.sql:
         parser.error("give --redis, --sql or both")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    config = load_config()
+    config = load_checked()
     sim_cfg = next((ds for ds in config.datasources.values() if ds.type == "simulator"), None)
     seed = args.seed if args.seed is not None else (sim_cfg.options().get("seed", 20261125)
                                                     if sim_cfg else 20261125)

@@ -7,7 +7,12 @@ problem named, not at the first read.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from citybrain.config import Config, ConfigError, config_file, load_config
 
 from .base import DataSource
 from .crs import SYSTEMS
@@ -17,9 +22,6 @@ from .redis_source import RedisSource
 from .simulator.adapter import SimulatorSource
 from .sql import SqlSource
 
-if TYPE_CHECKING:
-    from citybrain.config import Config
-
 ADAPTER_TYPES: dict[str, Any] = {
     "simulator": SimulatorSource,
     "redis": RedisSource,
@@ -27,6 +29,22 @@ ADAPTER_TYPES: dict[str, Any] = {
     "file": FileSource,
     "sql": SqlSource,
 }
+
+
+def load_checked(path: str | PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """:func:`citybrain.config.load_config` and then :func:`check_bindings`: the config an
+    app or a command builds its data service from."""
+    config = load_config(path, env)
+    check_bindings(config, config_file(path, env))
+    return config
+
+
+def check_bindings(config: Config, file: str | Path = "config") -> None:
+    """Ask each adapter type whether the bindings aimed at it can be answered; raise
+    :class:`ConfigError` naming every problem (prefixed with ``file``)."""
+    problems = [f"{file}: {p}" for p in binding_problems(config)]
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def binding_problems(config: Config) -> list[str]:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from citybrain.standards import aqi, tpi
+
 from .errors import BadQuery
-from .standards import aqi, tpi
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Rollup

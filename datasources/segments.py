@@ -4,7 +4,7 @@
 road class, area) and a speeds table (id, time, speed or GB/T 33171 level). The data service
 composes a :class:`SegmentSource` on that SQL datasource and serves it, behind the cache, as
 the map layer ``roads`` and its live attributes, in the simulator's columns: ``id``,
-``speed_kmh``, ``level`` (1–5, from :func:`datasources.standards.tpi.segment_level` with the
+``speed_kmh``, ``level`` (1–5, from :func:`citybrain.standards.tpi.segment_level` with the
 mapped road class, or the store's own level), ``flow_vph`` and ``ts``.
 
 A segment's speed is its newest within one cadence of the table's newest time (not after
@@ -24,10 +24,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.sql import quoted_name
 
+from citybrain.standards import tpi
+
 from .base import DataSource, Frame, Health, utcnow
 from .cache import CachedSource
 from .errors import BadQuery
-from .standards import tpi
 from .tabular import to_utc
 from .validation import RejectCounter
 

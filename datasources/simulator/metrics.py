@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from datasources.standards import tpi
+from citybrain.standards import tpi
 
 from . import events as ev
 from . import noise, rhythm

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from datasources.standards import aqi, tpi
+from citybrain.standards import aqi, tpi
 
 from . import metrics
 

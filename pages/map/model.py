@@ -18,9 +18,9 @@ from citybrain.numbers import format_number, round_half_up
 from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, status
 from citybrain.spatial import Nearby, nearby
+from citybrain.standards import aqi, tpi
 from datasources.base import utcnow
 from datasources.geojson import bounds as geo_bounds
-from datasources.standards import aqi, tpi
 from pages.common import AREA_LAYER, LAYER_OF_LEVEL, area_outline, layer_missing
 
 SEQUENCE = ("city", "district", "street", "grid")

@@ -19,12 +19,12 @@ from citybrain import runtime
 from citybrain.drill import drill_href
 from citybrain.i18n import t, valid_lang
 from citybrain.numbers import format_number
+from citybrain.standards import aqi, tpi
 from components.heartbeat import SEVERITY_COLOURS
 from components.map_view import area_panel, event_panel, legend
 from components.panels import error_state, live_badge
 from components.shell import shell
 from components.ticker import TickAIO
-from datasources.standards import aqi, tpi
 from pages.common import NAV, Freshness, events_missing, indicator_colour, max_age_s
 from pages.map import model
 from pages.map.deltas import DeltaBook, content_key, paint_update

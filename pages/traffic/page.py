@@ -17,10 +17,10 @@ from citybrain.drill import DrillState
 from citybrain.i18n import t
 from citybrain.numbers import format_number
 from citybrain.period_values import period_values
+from citybrain.standards.tpi import LEVELS
 from citybrain.timegrain import today
 from components.drill_charts import Bar, bar_figure, drill_graph
 from components.panels import not_connected
-from datasources.standards.tpi import LEVELS
 from pages.common import area_outline, events_missing, layer_missing
 from pages.drill import domain_page, guarded_panel, time_drill_id
 from pages.traffic import model as dm

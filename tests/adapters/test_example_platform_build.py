@@ -20,8 +20,8 @@ import redis
 import sqlalchemy as sa
 from shapely.geometry import shape
 
+from citybrain.standards.aqi import hourly_aqi
 from datasources.crs import gcj02_to_wgs84
-from datasources.standards.aqi import hourly_aqi
 from examples.platform import build as platform
 from examples.platform import facts, shapes
 from tests.conftest import require

@@ -126,7 +126,7 @@ def expected_states(platform: dict[str, Any], words: dict[str, str] = WORDS) -> 
 
 
 def test_thresholds_written_here_are_the_standards() -> None:
-    from datasources.standards import tpi
+    from citybrain.standards import tpi
 
     assert {k: tuple(map(float, v)) for k, v in BOUNDS.items()} == tpi.SPEED_THRESHOLDS
 

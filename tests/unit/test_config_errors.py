@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from citybrain.config import DEFAULT_CONFIG, ConfigError, load_config
+from datasources.registry import load_checked
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,7 +89,7 @@ def test_broken_config_is_refused_with_file_key_expected_and_found(
         tmp_path: Path, mutate: Callable[[dict[str, Any]], None], expected: list[str]) -> None:
     path = broken(tmp_path, mutate)
     with pytest.raises(ConfigError) as caught:
-        load_config(path, env={})
+        load_checked(path, env={})
     message = str(caught.value)
     assert str(path) in message
     for part in expected:

@@ -10,8 +10,8 @@ import app  # noqa: F401  (registers the pages)
 from citybrain import runtime
 from citybrain.scoring import STATUS_COLOURS
 from citybrain.spatial import bounds, haversine_m, nearby
+from citybrain.standards import aqi, tpi
 from datasources.base import Frame, utcnow
-from datasources.standards import aqi, tpi
 from pages.map import model
 from pages.map.deltas import DeltaBook, paint_update
 from pages.traffic import model as dm

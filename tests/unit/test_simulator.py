@@ -131,7 +131,7 @@ def test_city_tpi_is_not_the_mean_of_district_tpis(sim: SimulatorSource) -> None
 
 
 def test_city_aqi_follows_mean_concentrations_per_hj633(sim: SimulatorSource) -> None:
-    from datasources.standards import aqi
+    from citybrain.standards import aqi
 
     at = local(25, 14)
     names = ["pm25", "pm10", "no2", "o3", "aqi"]

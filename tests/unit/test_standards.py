@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from datasources.standards import aqi, tpi
+from citybrain.standards import aqi, tpi
 
 
 @pytest.mark.parametrize(("pollutant", "conc", "period", "expected"), [

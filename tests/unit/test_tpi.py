@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from datasources.standards import tpi
+from citybrain.standards import tpi
 
 
 @pytest.mark.parametrize(("speed", "level"), [
