@@ -19,9 +19,9 @@ import dash
 from dash import Dash, html
 from flask import jsonify
 
-from citybrain import geo_routes, runtime, walls
 from citybrain.config import Config, ConfigError
 from datasources.registry import load_checked
+from service import geo_routes, runtime, walls
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("citybrain")
@@ -43,8 +43,7 @@ def create_app(config: Config | None = None) -> Dash:
     server = app.server
 
     geo_routes.register(server)
-    any_source = next(iter(cockpit.data.sources.values()))
-    walls.register(server, walls.registry_for(any_source.backend))
+    walls.register(server, walls.registry_for(cockpit.data.redis))
 
     @server.route("/health")
     def health():  # type: ignore[no-untyped-def]

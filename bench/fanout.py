@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from citybrain.catalogue import DOMAINS  # noqa: E402
-from datasources.feed import Feeder  # noqa: E402
 from datasources.registry import load_checked  # noqa: E402
 from datasources.simulator.adapter import SimulatorSource  # noqa: E402
+from service.feed import Feeder  # noqa: E402
 from tests.adapters.redis_server import OwnRedis  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 

@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_caching.backends import NullCache  # noqa: E402
 
-from citybrain import runtime  # noqa: E402
 from datasources.registry import load_checked  # noqa: E402
-from datasources.service import DataService  # noqa: E402
+from service import runtime  # noqa: E402
+from service.data import DataService  # noqa: E402
 
 
 def measure(cockpit: runtime.Cockpit, ticks: int) -> list[float]:

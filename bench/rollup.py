@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from citybrain.config import load_config  # noqa: E402
-from datasources.service import DataService  # noqa: E402
 from datasources.simulator.adapter import SimulatorSource  # noqa: E402
+from service.data import DataService  # noqa: E402
 
 
 def timed(fn: Callable[[], object]) -> float:

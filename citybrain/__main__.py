@@ -1,28 +1,24 @@
-"""The cockpit's command line: ``python -m citybrain check [--config FILE] [--json]``.
+"""``python -m citybrain check [--config FILE] [--json]``: a thin entry to the check command.
 
-``check`` reads every binding of the config once and reports what a new site must fix
-(see :mod:`datasources.check`); exit code 0 without problems, 1 with, 2 for a config error.
+The command itself is :mod:`service.check` (also ``python -m service.check``); it is imported
+only when invoked, so importing :mod:`citybrain` never loads the layers above it. Exit code
+0 without problems, 1 with, 2 for a config error.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the arguments and run the command asked for."""
-    parser = argparse.ArgumentParser(prog="python -m citybrain", description="City Brain Cockpit tools.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="read every binding once and report what to fix",
-                                description="Read every binding of the config once and report the "
-                                            "areas, indicators and map layers, with what to fix.")
-    check.add_argument("--config", help="the config file (default: $CITYBRAIN_CONFIG, else the shipped one)")
-    check.add_argument("--json", action="store_true", help="print the report as JSON")
-    args = parser.parse_args(argv)
-    from datasources.check import main as run_check  # lazily: the data layer only when asked
+    """Run the command asked for (``check``)."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] != "check":
+        sys.stderr.write("usage: python -m citybrain check [--config FILE] [--json]\n")
+        return 2
+    from service.check import cli  # lazily: the layers above the core only when asked
 
-    return run_check(args.config, as_json=args.json)
+    return cli(args[1:], prog="python -m citybrain check")
 
 
 if __name__ == "__main__":

@@ -138,7 +138,7 @@ class SegmentTable(Strict):
 
 
 class Segments(Strict):
-    """Road congestion from a platform's segment table (read by datasources.segments):
+    """Road congestion from a platform's segment table (read by service.segments):
     the map layer ``layer`` and its live attributes, levels per GB/T 33171."""
 
     source: str

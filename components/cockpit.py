@@ -35,7 +35,7 @@ class BulletView:
     target_at: float | None
     href: str
     note: str
-    state: str = "ok"          # see citybrain.kpi.Reading: a blank state shows no number
+    state: str = "ok"          # see service.kpi.Reading: a blank state shows no number
     reason: str = ""
     lang: str = "zh"
 

@@ -130,7 +130,7 @@ def event_ticker(events: Sequence[dict[str, Any]], lang: str, tz: Any) -> html.U
 @dataclass(frozen=True)
 class Tile:
     """A headline indicator for the KPI strip; ``state`` and ``reason`` as in
-    :class:`citybrain.kpi.Reading` (a blank state shows no number)."""
+    :class:`service.kpi.Reading` (a blank state shows no number)."""
 
     name: str
     value: float | None

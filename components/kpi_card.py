@@ -15,8 +15,8 @@ from dash import dcc, html
 
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
-from citybrain.kpi import BLANK, Kpi
 from citybrain.numbers import format_number, format_percent
+from service.kpi import BLANK, Kpi
 
 from .panels import not_connected
 

@@ -30,17 +30,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, Self, TypeVar, runtime_checkable
 
 import pandas as pd
 
-from .errors import DataSourceError
+from .errors import BadQuery, DataSourceError
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Indicator
+    from citybrain.config import City
 
 __all__ = [
     "AREA_COLUMNS",
+    "Adapter",
+    "LiveAttributes",
+    "LiveCheck",
     "AREA_LEVELS",
     "EVENT_COLUMNS",
     "OPTIONAL_EVENT_COLUMNS",
@@ -165,9 +169,72 @@ class DataSource(Protocol):
         """A map layer as a GeoJSON FeatureCollection."""
         ...
 
-    # Optional: ``feature_states(name, at=None) -> Frame[pd.DataFrame]`` gives live
-    # attributes (id + columns) of a map layer's features, apart from their geometry.
-
     def health(self) -> Health:
         """Whether the store answers, how fast, and how fresh its data is."""
         ...
+
+    # --- optional capabilities: every adapter has them (:class:`Adapter` gives the defaults)
+
+    leaf_level: str | None
+    """The one level a store's facts always come at (the simulator's grids), else None."""
+
+    def feature_states(self, name: str, at: datetime | None = None) -> Frame[pd.DataFrame]:
+        """Live attributes (id + columns) of a map layer's features, apart from their geometry;
+        :class:`BadQuery` from a store without them."""
+        ...
+
+    def check_binding_live(self, indicator: Indicator, level: str | None = None) -> list[str]:
+        """Problems with a binding that only the live store can tell (e.g. its key types)."""
+        ...
+
+
+class Adapter:
+    """The base of every adapter: how it is built from config, how its config is checked,
+    and the defaults of the optional capabilities of :class:`DataSource`.
+
+    A subclass sets ``type`` (the config's ``type:``) and overrides what its store offers.
+    """
+
+    type: str = ""
+    name: str
+    leaf_level: str | None = None
+
+    @classmethod
+    def from_config(cls, name: str, options: dict[str, Any], city: City) -> Self:
+        """The adapter for datasource ``name`` with its config ``options`` (``crs`` removed)."""
+        return cls(name, **options)
+
+    @staticmethod
+    def check_options(options: dict[str, Any]) -> list[str]:
+        """Problems with the datasource's own keys, as 'key: expected ..., found ...'."""
+        return []
+
+    @staticmethod
+    def check_binding(indicator: Indicator) -> list[str]:
+        """Problems with an indicator's binding to this adapter."""
+        return []
+
+    @staticmethod
+    def columns_of(indicator: Indicator) -> list[str] | None:
+        """The columns a binding gives (for roll-up references), or None when not known."""
+        return None
+
+    def feature_states(self, name: str, at: datetime | None = None) -> Frame[pd.DataFrame]:
+        raise BadQuery(self.name, f"{self.name} has no live attributes for map layers")
+
+    def check_binding_live(self, indicator: Indicator, level: str | None = None) -> list[str]:
+        return []
+
+
+@runtime_checkable
+class LiveAttributes(Protocol):
+    """A source that can give map layers' live attributes (every :class:`Adapter`)."""
+
+    def feature_states(self, name: str, at: datetime | None = None) -> Frame[pd.DataFrame]: ...
+
+
+@runtime_checkable
+class LiveCheck(Protocol):
+    """A source that can check a binding against the live store (every :class:`Adapter`)."""
+
+    def check_binding_live(self, indicator: Indicator, level: str | None = None) -> list[str]: ...

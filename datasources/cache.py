@@ -33,9 +33,10 @@ from .base import (
     DataSource,
     Frame,
     Health,
+    LiveAttributes,
     utcnow,
 )
-from .errors import DataSourceError
+from .errors import BadQuery, DataSourceError
 from .flight import Flight, flight_for
 
 if TYPE_CHECKING:
@@ -122,12 +123,10 @@ class CachedSource:
 
     def feature_states(self, name: str) -> Frame[pd.DataFrame]:
         """Live attributes of a map layer's features (adapters without them: BadQuery)."""
-        reader = getattr(self.source, "feature_states", None)
-        if reader is None:
-            from .errors import BadQuery
-
+        source = self.source
+        if not isinstance(source, LiveAttributes):
             raise BadQuery(self.name, f"{self.name} has no live attributes for map layers")
-        return self._read("states", {"name": name}, self.default_ttl, lambda: reader(name))
+        return self._read("states", {"name": name}, self.default_ttl, lambda: source.feature_states(name))
 
     def health(self) -> Health:
         """The adapter's own health, checked with the same timeout as reads."""

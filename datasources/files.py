@@ -37,10 +37,22 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .base import AREA_COLUMNS, AREA_LEVELS, LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, Frame, Health, utcnow
+from .base import LATEST_COLUMNS, SERIES_COLUMNS, Adapter, AreaLevel, Frame, Health, utcnow
 from .errors import BadQuery, StoreUnavailable
 from .geojson import features_of, read_layer
-from .tabular import as_of, event_rows, latest_rows, params_of, rename, series_rows, within
+from .tabular import (
+    area_rows,
+    aware,
+    event_rows,
+    latest_rows,
+    not_after,
+    params_of,
+    rename,
+    rows_frame,
+    series_rows,
+    text_ids,
+    within,
+)
 from .validation import RejectCounter, unknown_keys
 
 if TYPE_CHECKING:
@@ -53,7 +65,7 @@ LAYER_KEYS = {"file", "id_property", "name_property"}
 LAYER_FILES = (".geojson", ".json")
 
 
-class FileSource:
+class FileSource(Adapter):
     """A datasource whose store is a directory of files."""
 
     type = "file"
@@ -294,63 +306,6 @@ def _file_problems(spec: Mapping[str, Any], suffixes: tuple[str, ...]) -> list[s
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         return [f"columns: expected {{our_name: their_name}}, found {columns!r}"]
     return []
-
-
-# --- shaping shared with the http adapter (candidates for datasources/tabular.py) ----
-def rows_frame(frames: list[pd.DataFrame], columns: list[str], source: str) -> Frame[pd.DataFrame]:
-    now = utcnow()
-    parts = [f for f in frames if not f.empty]
-    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    if parts:
-        data["value"] = data["value"].astype(float)
-    return Frame(data, as_of=as_of(parts, "ts", now), source=source, fetched_at=now)
-
-
-def aware(source: str, *stamps: datetime | None) -> None:
-    """:class:`BadQuery` for a time without a zone."""
-    for stamp in stamps:
-        if stamp is not None and stamp.tzinfo is None:
-            raise BadQuery(source, f"time {stamp} has no time zone")
-
-
-def text_ids(data: pd.DataFrame) -> pd.DataFrame:
-    """``area_id`` as text (a store may send numeric area codes); missing ids stay missing."""
-    if "area_id" not in data.columns:
-        return data
-    return data.assign(area_id=data["area_id"].where(data["area_id"].isna(), data["area_id"].astype(str)))
-
-
-def not_after(data: pd.DataFrame, at: datetime | None) -> pd.DataFrame:
-    """Rows whose ``ts`` is not after ``at`` (unparseable times stay, to be counted)."""
-    if at is None or "ts" not in data.columns:
-        return data
-    return data[~(pd.to_datetime(data["ts"], errors="coerce", utc=True) > pd.Timestamp(at))]
-
-
-def area_rows(data: pd.DataFrame, *, source: str, rejects: RejectCounter) -> pd.DataFrame:
-    """Clean area rows: an id and a known level; name_zh defaults to the id, name_en to name_zh."""
-    if "id" not in data.columns or "level" not in data.columns:
-        rejects.add(source, "area", "missing column(s) id, level", len(data) or 1, example=list(data.columns))
-        return pd.DataFrame(columns=AREA_COLUMNS)
-    bad = data["id"].isna() | ~data["level"].isin(AREA_LEVELS)
-    rejects.add(source, "area", "missing id or unknown level", int(bad.sum()))
-    out = data[~bad].copy()
-    out["id"] = out["id"].astype(str)
-    for column, fallback in (("parent_id", None), ("name_zh", out["id"]), ("name_en", None)):
-        if column not in out.columns:
-            out[column] = fallback if column != "name_en" else out["name_zh"]
-    out["parent_id"] = [None if pd.isna(v) else str(v) for v in out["parent_id"]]
-    return out[AREA_COLUMNS + [c for c in out.columns if c not in AREA_COLUMNS]].reset_index(drop=True)
-
-
-def feature_collection(doc: Any, layer: str, source: str, where: str, *,
-                       rejects: RejectCounter | None = None, id_property: str | None = None,
-                       name_property: str | None = None) -> dict[str, Any]:
-    """``doc`` (any GeoJSON shape) as layer ``layer``'s FeatureCollection with stable string
-    ids; a thin wrapper over :func:`datasources.geojson.read_layer` for the other adapters."""
-    return read_layer(doc, source=source, layer=layer, key_path=f"datasources.{source}.layers.{layer}",
-                      origin=None if where == f"layers.{layer}" else where, id_property=id_property,
-                      name_property=name_property, rejects=rejects).collection
 
 
 def geojson_rows(doc: Any, source: str, where: str) -> pd.DataFrame:

@@ -33,10 +33,22 @@ import pandas as pd
 import requests
 
 from . import jsonpath
-from .base import LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, Frame, Health, utcnow
+from .base import LATEST_COLUMNS, SERIES_COLUMNS, Adapter, AreaLevel, Frame, Health, utcnow
 from .errors import BadQuery, StoreUnavailable
-from .files import area_rows, aware, feature_collection, not_after, rows_frame, text_ids
-from .tabular import event_rows, latest_rows, params_of, rename, series_rows, within
+from .tabular import (
+    area_rows,
+    aware,
+    event_rows,
+    feature_collection,
+    latest_rows,
+    not_after,
+    params_of,
+    rename,
+    rows_frame,
+    series_rows,
+    text_ids,
+    within,
+)
 from .validation import RejectCounter, unknown_keys
 
 if TYPE_CHECKING:
@@ -52,7 +64,7 @@ UNSENDABLE = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
               requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader)
 
 
-class HttpSource:
+class HttpSource(Adapter):
     """A datasource whose store is an HTTP JSON API."""
 
     type = "http"

@@ -54,7 +54,7 @@ import pandas as pd
 import redis
 
 from . import tabular
-from .base import AREA_COLUMNS, LATEST_COLUMNS, AreaLevel, Frame, Health, utcnow
+from .base import AREA_COLUMNS, LATEST_COLUMNS, Adapter, AreaLevel, Frame, Health, utcnow
 from .errors import BadQuery, DataSourceError, StoreUnavailable
 from .redis_values import KeyReader, text, zone_problem
 from .validation import RejectCounter, unknown_keys
@@ -71,7 +71,7 @@ STAMPED_AT_READ = ("the store gives no time for these values, so they carry the 
                    "ts_hash_field or ts_key")
 
 
-class RedisSource:
+class RedisSource(Adapter):
     """A city platform's Redis, read with a connection pool and socket timeouts."""
 
     type = "redis"

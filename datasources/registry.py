@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
-from typing import Any
 
 from citybrain.config import Config, ConfigError, config_file, load_config
 
-from .base import DataSource
+from .base import Adapter, DataSource
 from .crs import SYSTEMS
 from .files import FileSource
 from .http import HttpSource
@@ -22,7 +21,7 @@ from .redis_source import RedisSource
 from .simulator.adapter import SimulatorSource
 from .sql import SqlSource
 
-ADAPTER_TYPES: dict[str, Any] = {
+ADAPTER_TYPES: dict[str, type[Adapter]] = {
     "simulator": SimulatorSource,
     "redis": RedisSource,
     "http": HttpSource,
@@ -79,10 +78,7 @@ def reference_problems(config: Config) -> list[str]:
     problems = []
     for n, ind in enumerate(config.indicators):
         cls = ADAPTER_TYPES.get(config.datasources[ind.binding.source].type)
-        columns_of = getattr(cls, "columns_of", None)
-        if columns_of is None:
-            continue
-        columns = columns_of(ind)
+        columns = cls.columns_of(ind) if cls is not None else None   # an unknown type is reported above
         if columns is None:
             continue
         rule = ind.rollup
@@ -107,14 +103,8 @@ def build_sources(config: Config) -> dict[str, DataSource]:
     """One adapter per configured datasource, keyed by its name."""
     sources: dict[str, DataSource] = {}
     for name, ds in config.datasources.items():
-        cls = ADAPTER_TYPES[ds.type]
         options = {k: v for k, v in ds.options().items() if k != "crs"}
-        if cls is SimulatorSource:
-            sources[name] = SimulatorSource(
-                name, timezone=config.city.timezone, city_name_zh=config.city.name_zh,
-                city_name_en=config.city.name_en, **options)
-        else:
-            sources[name] = cls(name, **options)
+        sources[name] = ADAPTER_TYPES[ds.type].from_config(name, options, config.city)
     return sources
 
 

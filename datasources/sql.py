@@ -49,9 +49,9 @@ from sqlalchemy import exc
 from . import sql_queries as q
 from . import sql_tables as tables
 from . import tabular
-from .base import EVENT_COLUMNS, LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, Frame, Health, utcnow
+from .base import EVENT_COLUMNS, LATEST_COLUMNS, SERIES_COLUMNS, Adapter, AreaLevel, Frame, Health, utcnow
 from .errors import BadQuery
-from .files import area_rows, aware, feature_collection, not_after, text_ids
+from .tabular import area_rows, aware, feature_collection, not_after, text_ids
 from .validation import RejectCounter
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ MAX_ROWS = 500_000   # rows one query may return; more is a query to narrow, not
 EVENT_TIMES = ("reported_at", "closed_at", "dispatched_at", "arrived_at")
 
 
-class SqlSource:
+class SqlSource(Adapter):
     """A datasource whose store is a SQL database, read through a pooled read-only engine."""
 
     type = "sql"
@@ -230,7 +230,7 @@ class SqlSource:
         """Close the pooled connections."""
         self.engine.dispose()
 
-    # --- for readers the data service composes on this store (datasources.segments) -----------
+    # --- for readers the data service composes on this store (service.segments) -----------
     def fetch(self, statement: sa.Executable, where: str) -> pd.DataFrame:
         """The rows of a Core ``statement``, read as the adapter's own are (read-only, with the
         statement timeout and the row limit); an error names ``where`` in the config."""

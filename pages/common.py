@@ -18,15 +18,15 @@ import pandas as pd
 from dash import html
 from plotly.io.json import to_json_plotly
 
-from citybrain import runtime
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
 from citybrain.memo import TtlMemo
-from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, status
 from components.shell import shell
 from datasources.base import Frame, utcnow
 from datasources.errors import BadQuery, DataSourceError
+from service import runtime
+from service.runtime import Cockpit
 
 NAV: list[tuple[str, str]] = [
     ("/", "heartbeat"),
@@ -46,6 +46,8 @@ def top_bar(lang: str, path: str, title_key: str, *, freshness: Any = None,
                  page_title=t(title_key, lang), lang=lang, path=path, timezone=cfg.city.timezone,
                  nav=[(p, t(k, lang)) for p, k in NAV], freshness=freshness, lang_href=lang_href)
 
+
+# --- what a live tick sends: only the parts whose content changed since the last one -----------
 def fingerprint(value: Any) -> str:
     """A short hash of ``value`` as Dash would send it (components, figures, patches)."""
     return hashlib.blake2b(to_json_plotly(value).encode(), digest_size=8).hexdigest()
@@ -66,8 +68,8 @@ def only_changed(parts: Sequence[Any], new: Sequence[str], shown: Any) -> tuple[
     changed = any(p is not dash.no_update for p in out)
     return out, (list(new) if changed else dash.no_update)
 
-# --- freshness and what the stores answer
 
+# --- freshness and what the stores answer -----------------------------------------------------
 CONNECTED = TtlMemo(seconds=60.0)   # whether a store answers a kind of read: its config, not each tick
 
 
@@ -82,6 +84,7 @@ def max_age_s(cockpit: Cockpit, shown: list[Indicator]) -> float:
 def headline_age_s(cockpit: Cockpit) -> float:
     """The age limit of a screen of the city's headline and weighted indicators."""
     return max_age_s(cockpit, [i for i in cockpit.catalogue if i.weight > 0 or i.headline])
+
 
 @dataclass
 class Freshness:
@@ -115,9 +118,11 @@ class Freshness:
 def _empty(data: Any) -> bool:
     return data.empty if isinstance(data, pd.DataFrame) else not data
 
+
 def indicator_colour(ind: Indicator, value: float | None) -> str:
     """The status colour of one indicator's value."""
     return STATUS_COLOURS[status(ind, value)]
+
 
 def events_missing(cockpit: Cockpit) -> str | None:
     """Why no events source can answer (the store has no events configured), or None when
@@ -136,15 +141,18 @@ def now_utc() -> datetime:
     """The current time (a seam for tests)."""
     return utcnow()
 
+
+# --- map layers and area outlines ---------------------------------------------------------------
 AREA_LAYER = {"district": "districts", "street": "streets", "grid": "grids"}
 LAYER_OF_LEVEL = {"city": "city", **AREA_LAYER}
-
 OFFERS = TtlMemo(seconds=60.0)   # what the stores offer changes with their config, not each tick
+
 
 def area_outline(cockpit: Cockpit, area_id: str, level: str) -> dict[str, Any] | None:
     """The GeoJSON geometry of an area, from its level's layer; None when it has none."""
     layer = cockpit.data.layer(LAYER_OF_LEVEL[level]).data
     return next((f["geometry"] for f in layer.get("features", []) if str(f.get("id")) == area_id), None)
+
 
 def layer_missing(cockpit: Cockpit, name: str, *, live: bool = False) -> str | None:
     """Why the layers source cannot draw map layer ``name`` (with its live attributes when
@@ -160,8 +168,8 @@ def layer_missing(cockpit: Cockpit, name: str, *, live: bool = False) -> str | N
         reason = OFFERS.get((cockpit.data, "states", name), lambda: probe(cockpit.data.feature_states))
     return reason or None
 
-# --- events
 
+# --- events ---------------------------------------------------------------------------------
 def events_of_kind(events: pd.DataFrame, kind: str, since: datetime, area_ids: set[str] | None) -> pd.DataFrame:
     """The ``kind`` events reported since ``since`` (in ``area_ids`` when given)."""
     if events.empty:

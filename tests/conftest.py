@@ -41,8 +41,8 @@ def cockpit_with_indicator(folder: Path, indicator: dict[str, object]):  # type:
     import yaml
 
     import app  # noqa: F401 - the pages register with the app
-    from citybrain import runtime
     from citybrain.config import DEFAULT_CONFIG, load_config
+    from service import runtime
 
     raw = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     raw["indicators"].append(indicator)

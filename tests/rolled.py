@@ -17,7 +17,7 @@ from flask_caching.backends import NullCache
 from citybrain.catalogue import Indicator
 from citybrain.config import Config, load_config
 from datasources.base import Frame
-from datasources.service import DataService
+from service.data import DataService
 
 
 class Rolled:

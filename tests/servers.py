@@ -33,3 +33,23 @@ def serve_app(config: Path, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("the app did not start")
+
+
+def serve_gunicorn(config: Path, port: int, log: Path, workers: int = 2) -> subprocess.Popen[bytes]:
+    """``gunicorn app:server -w workers`` on ``port`` with ``config``, its access log (the pid
+    of the worker that served each request first) in ``log``; returned once /health answers."""
+    env = {**os.environ, "CITYBRAIN_CONFIG": str(config), "CITYBRAIN_LOG_LEVEL": "WARNING"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "app:server", "-w", str(workers), "--threads", "4",
+             "-b", f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning",
+             "--graceful-timeout", "3", "--access-logfile", "-", "--access-logformat", "%(p)s %(m)s %(U)s %(s)s"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")

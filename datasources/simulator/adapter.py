@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..base import EVENT_COLUMNS, LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, Frame, Health, utcnow
+from ..base import EVENT_COLUMNS, LATEST_COLUMNS, SERIES_COLUMNS, Adapter, AreaLevel, Frame, Health, utcnow
 from ..errors import BadQuery
 from . import events as ev
 from . import layers, metrics, states
@@ -24,6 +24,7 @@ from .rhythm import LocalClock
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Indicator
+    from citybrain.config import City
 
 MAX_POINTS = 2_000_000  # instants × grids × indicators in one series read
 EVENT_WINDOW = timedelta(days=2)
@@ -33,7 +34,7 @@ LEAF = "grid"
 HOUR = timedelta(hours=1)
 
 
-class SimulatorSource:
+class SimulatorSource(Adapter):
     """A datasource whose store is a deterministic model of the city."""
 
     type = "simulator"
@@ -51,6 +52,11 @@ class SimulatorSource:
             self.geo = build_city(self.seed, city_name_zh, city_name_en, scale=int(scale))
         self.statics = metrics.Statics(self.geo, self.seed)
         self._clock = clock or utcnow
+
+    @classmethod
+    def from_config(cls, name: str, options: dict[str, Any], city: City) -> SimulatorSource:
+        """The simulated city named and zoned as the config's ``city``."""
+        return cls(name, timezone=city.timezone, city_name_zh=city.name_zh, city_name_en=city.name_en, **options)
 
     # --- configuration checks ---------------------------------------------------------
     @staticmethod

@@ -22,9 +22,9 @@ import pandas as pd
 from citybrain.areas import Area
 from citybrain.catalogue import Indicator
 from citybrain.drill import drill_href
-from citybrain.kpi import thresholds_apply
 from citybrain.numbers import format_number
 from citybrain.scoring import STATUS_COLOURS, composite, index_status, score, status
+from service.kpi import thresholds_apply
 
 DEADLINE_MINUTES: dict[str, int] = {
     "police_110": 30, "fire_119": 30, "medical_120": 30, "traffic_accident": 45,

@@ -14,12 +14,10 @@ from typing import Any
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from citybrain import runtime
 from citybrain.areas import AreaTree
 from citybrain.catalogue import Indicator
 from citybrain.drill import drill_href, query
 from citybrain.i18n import t, valid_lang
-from citybrain.kpi import Reading, readings, unconnected
 from citybrain.memo import TtlMemo
 from citybrain.numbers import format_number
 from citybrain.scoring import STATUS_COLOURS, Composite, composite, index_status
@@ -41,6 +39,8 @@ from components.panels import error_state, live_badge, panel
 from components.shell import nav_href
 from pages.cockpit import model
 from pages.common import Freshness, events_missing, headline_age_s, now_utc, top_bar
+from service import runtime
+from service.kpi import Reading, readings, unconnected
 
 dash.register_page(__name__, path="/cockpit", name="领导驾驶舱", title="领导驾驶舱 · Leader cockpit", order=4)
 

@@ -15,14 +15,14 @@ import pandas as pd
 from citybrain.areas import Area, AreaTree
 from citybrain.drill import DrillState
 from citybrain.i18n import t
-from citybrain.kpi import thresholds_apply
 from citybrain.numbers import round_half_up
-from citybrain.period_values import PeriodValues, period_values
-from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS
 from citybrain.scoring import status as indicator_status
 from citybrain.timegrain import Period
 from components.drill_charts import Bar
+from service.kpi import thresholds_apply
+from service.period_values import PeriodValues, period_values
+from service.runtime import Cockpit
 
 NEUTRAL = "#4FA3FF"
 GRID_COLUMNS = ["indicator", "area_id", "area", "level", "period", "bucket", "value", "unit"]

@@ -9,9 +9,9 @@ from typing import Any
 import dash
 from dash import html
 
-from citybrain import runtime
 from citybrain.i18n import valid_lang
 from pages.drill.view import drill_page
+from service import runtime
 
 dash.register_page(__name__, path="/drill", name="指标下钻", title="指标下钻 · Drill-down", order=6)
 

@@ -13,12 +13,10 @@ from typing import Any
 
 from dash import ALL, Input, Output, Patch, State, callback, dcc, html, no_update
 
-from citybrain import runtime
 from citybrain.areas import AreaTree
 from citybrain.catalogue import Indicator
 from citybrain.drill import DOMAIN_PAGES, DrillError, DrillState, read_state
 from citybrain.i18n import t, valid_lang
-from citybrain.kpi import read_kpis, thresholds_apply
 from citybrain.timegrain import PeriodError, parse
 from components.detail_grid import detail_grid, download
 from components.drill_charts import bar_figure, breadcrumbs, drill_graph
@@ -26,10 +24,23 @@ from components.kpi_card import kpi_card
 from components.panels import error_state, freshness_badge, panel
 from pages.common import now_utc, top_bar
 from pages.drill import model
+from service import runtime
+from service.kpi import read_kpis, thresholds_apply
 
 log = logging.getLogger(__name__)
 Extras = Callable[[DrillState, AreaTree, datetime], Sequence[Any]]
-EXTRAS: dict[str, Extras] = {}   # each page's own panels, by path, for redraws
+# each domain page's own panels, by its path: registered when the page's module is imported
+# (every worker imports every page at start-up), never when a layout renders, so a redraw in
+# any worker finds them
+_OWN_PANELS: dict[str, Extras] = {}
+
+
+def own_panels(path: str) -> Callable[[Extras], Extras]:
+    """Decorator: ``fn`` builds the own panels of the analysis page at ``path``."""
+    def register(fn: Extras) -> Extras:
+        _OWN_PANELS[path] = fn
+        return fn
+    return register
 
 
 def drill_page(path: str, title_key: str, lang: str, params: dict[str, Any], *,
@@ -52,22 +63,19 @@ def drill_page(path: str, title_key: str, lang: str, params: dict[str, Any], *,
     store = {"path": path, "indicator": state.indicator.id, "area": state.area.id,
              "period": None if state.live else state.period.key, "lang": lang,
              "cards": [i.id for i in cards], "day": state.period.key}
-    if extras is not None:
-        EXTRAS[path] = extras
     other = "zh" if lang == "en" else "en"
     return html.Div([
         top_bar(lang, path, title_key, lang_href=state.href(path, lang=other if other == "en" else None)),
         dcc.Store(id="drill-state", data=store),
         dcc.Location(id="drill-nav", refresh="callback-nav"),
         dcc.Interval(id="drill-tick", interval=60_000),
-        html.Main(_main(cockpit, tree, state, path, cards, now), id="drill-main", className="drill-main"),
+        html.Main(_main(cockpit, tree, state, path, cards, now, extras), id="drill-main", className="drill-main"),
     ], className="page page-drill")
 
 
 def _main(cockpit: runtime.Cockpit, tree: AreaTree, state: DrillState, path: str,
-          cards: Sequence[Indicator], now: datetime) -> list[Any]:
+          cards: Sequence[Indicator], now: datetime, extras: Extras | None) -> list[Any]:
     """KPI cards, the drill panel, the page's own panels, the detail rows."""
-    extras = EXTRAS.get(path)
     return [html.Div(_kpis(cockpit, cards, state, path, now), id="drill-kpis", className="kpi-grid"),
             *_with_extras(_drill_panels(cockpit, tree, state, path, now),
                           extras(state, tree, now) if extras else [])]
@@ -227,7 +235,8 @@ def refresh(_tick: int, store: dict[str, Any]) -> Any:
     cockpit = runtime.current()
     cards = [cockpit.catalogue.get(i) for i in store.get("cards", []) if i in cockpit.catalogue]
     if state.live and store.get("day") != state.period.key:
-        return _main(cockpit, tree, state, store["path"], cards, now), {**store, "day": state.period.key}
+        extras = _OWN_PANELS.get(store["path"])
+        return _main(cockpit, tree, state, store["path"], cards, now, extras), {**store, "day": state.period.key}
     main = Patch()
     main[0] = html.Div(_kpis(cockpit, cards, state, store["path"], now), id="drill-kpis", className="kpi-grid")
     return main, no_update

@@ -18,7 +18,6 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from citybrain import runtime
 from citybrain.areas import AreaTree
 from citybrain.catalogue import DOMAINS, Catalogue
 from citybrain.i18n import t, valid_lang
@@ -29,6 +28,7 @@ from pages.common import now_utc, top_bar
 from pages.explore import model
 from pages.explore import values as numbers
 from pages.explore.model import ExploreError, ExploreState
+from service import runtime
 
 dash.register_page(__name__, path=model.PATH, name="指标分析", title="指标分析 · Explorer", order=5)
 

@@ -1,7 +1,7 @@
 """The explorer's numbers for a checked state: values per bucket for each area, the same
 for the compared period, one value over the whole range, and the summary rows.
 
-Values per bucket come from :func:`~citybrain.period_values.period_values`, so they are
+Values per bucket come from :func:`~service.period_values.period_values`, so they are
 rolled up over time the way the drill-downs roll up theirs; reads go one calendar month
 at a time, so no single read grows with the range (and past months stay cached).
 """
@@ -20,11 +20,11 @@ import pandas as pd
 
 from citybrain.catalogue import Indicator
 from citybrain.numbers import round_half_up
-from citybrain.period_values import SeriesReader, period_values
 from citybrain.timegrain import Period
 from datasources.base import SERIES_COLUMNS, Frame
-from datasources.service import merge
 from pages.explore.model import SUMMARY_DECIMALS, ExploreState, buckets, shifted
+from service.data import merge
+from service.period_values import SeriesReader, period_values
 
 
 @dataclass(frozen=True)

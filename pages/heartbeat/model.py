@@ -13,10 +13,10 @@ import pandas as pd
 
 from citybrain.catalogue import DOMAINS
 from citybrain.i18n import t
-from citybrain.kpi import Reading, readings, unconnected
-from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, composite, index_status
 from datasources.base import Frame
+from service.kpi import Reading, readings, unconnected
+from service.runtime import Cockpit
 
 DOMAIN_COLOURS = {
     "traffic": "#36CFC9", "safety": "#FF7A45", "environment": "#73D13D", "energy": "#FADB14",

@@ -12,7 +12,6 @@ from typing import Any
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
-from citybrain import runtime
 from citybrain.catalogue import DOMAINS
 from citybrain.i18n import t, valid_lang
 from citybrain.memo import TtlMemo
@@ -23,6 +22,7 @@ from components.ticker import TickAIO, beat_number
 from pages.common import NAV, fingerprints, only_changed
 from pages.heartbeat.model import pulse_title
 from pages.heartbeat.view import render
+from service import runtime
 
 dash.register_page(__name__, path="/", name="城市心跳", title="城市心跳 · City heartbeat", order=0)
 

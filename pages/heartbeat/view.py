@@ -12,11 +12,9 @@ from typing import Any
 import dash
 from dash import Patch, html
 
-from citybrain import runtime
 from citybrain.catalogue import DOMAINS, Indicator
 from citybrain.drill import drill_href
 from citybrain.i18n import t
-from citybrain.kpi import Reading
 from citybrain.numbers import format_number
 from components.heartbeat import (
     DomainScore,
@@ -31,6 +29,8 @@ from components.heartbeat import (
 from components.panels import error_state, live_badge, not_connected
 from pages.common import Freshness, events_missing, headline_age_s, indicator_colour, now_utc
 from pages.heartbeat import model
+from service import runtime
+from service.kpi import Reading
 
 log = logging.getLogger(__name__)
 

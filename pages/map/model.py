@@ -15,13 +15,13 @@ import pandas as pd
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
 from citybrain.numbers import format_number, round_half_up
-from citybrain.runtime import Cockpit
 from citybrain.scoring import STATUS_COLOURS, status
 from citybrain.spatial import Nearby, nearby
 from citybrain.standards import aqi, tpi
 from datasources.base import utcnow
 from datasources.geojson import bounds as geo_bounds
 from pages.common import AREA_LAYER, LAYER_OF_LEVEL, area_outline, layer_missing
+from service.runtime import Cockpit
 
 SEQUENCE = ("city", "district", "street", "grid")
 # the layer switcher's live layers and the /geo layer each draws (with its live attributes)

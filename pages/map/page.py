@@ -15,7 +15,6 @@ import dash
 import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
-from citybrain import runtime
 from citybrain.drill import drill_href
 from citybrain.i18n import t, valid_lang
 from citybrain.numbers import format_number
@@ -28,6 +27,7 @@ from components.ticker import TickAIO
 from pages.common import NAV, Freshness, events_missing, indicator_colour, max_age_s
 from pages.map import model
 from pages.map.deltas import DeltaBook, content_key, paint_update
+from service import runtime
 
 dash.register_page(__name__, path="/map", name="城市地图", title="城市地图 · City map", order=1)
 log = logging.getLogger(__name__)

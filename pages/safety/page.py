@@ -11,17 +11,17 @@ from typing import Any
 import dash
 from dash import html
 
-from citybrain import runtime
 from citybrain.areas import AreaTree
 from citybrain.drill import DrillState
 from citybrain.i18n import t
-from citybrain.period_values import period_values
 from citybrain.timegrain import Period, today
 from components.drill_charts import Bar, bar_figure, drill_graph
 from components.panels import not_connected
 from pages.common import events_missing
-from pages.drill import domain_page, guarded_panel, time_drill_id
+from pages.drill import domain_page, guarded_panel, own_panels, time_drill_id
 from pages.safety import model as dm
+from service import runtime
+from service.period_values import period_values
 
 dash.register_page(__name__, path="/safety", name="公共安全", title="公共安全 · Safety", order=3)
 TREND_DAYS = 30
@@ -32,6 +32,7 @@ def layout(lang: str | None = None, **params: Any) -> html.Div:
     return domain_page("safety", lang, params, extras)
 
 
+@own_panels("/safety")
 def extras(state: DrillState, tree: AreaTree, now: datetime) -> list[Any]:
     """The safety page's own panels; each shows its error in place."""
     lang = state.lang

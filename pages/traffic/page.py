@@ -11,19 +11,19 @@ from typing import Any
 import dash
 from dash import html
 
-from citybrain import runtime
 from citybrain.areas import AreaTree
 from citybrain.drill import DrillState
 from citybrain.i18n import t
 from citybrain.numbers import format_number
-from citybrain.period_values import period_values
 from citybrain.standards.tpi import LEVELS
 from citybrain.timegrain import today
 from components.drill_charts import Bar, bar_figure, drill_graph
 from components.panels import not_connected
 from pages.common import area_outline, events_missing, layer_missing
-from pages.drill import domain_page, guarded_panel, time_drill_id
+from pages.drill import domain_page, guarded_panel, own_panels, time_drill_id
 from pages.traffic import model as dm
+from service import runtime
+from service.period_values import period_values
 
 dash.register_page(__name__, path="/traffic", name="交通运行", title="交通运行 · Traffic", order=2)
 LEVEL_COLOURS = {lv.level: lv.colour for lv in LEVELS}
@@ -33,6 +33,7 @@ def layout(lang: str | None = None, **params: Any) -> html.Div:
     return domain_page("traffic", lang, params, extras)
 
 
+@own_panels("/traffic")
 def extras(state: DrillState, tree: AreaTree, now: datetime) -> list[Any]:
     """The traffic page's own panels; each shows its error in place."""
     return [html.Div([guarded_panel(state.lang, "top_roads", _top_roads, state, tree),

@@ -20,10 +20,8 @@ import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
 import layouts
-from citybrain import runtime
 from citybrain.catalogue import DOMAINS
 from citybrain.i18n import t, valid_lang
-from citybrain.kpi import readings, unconnected
 from citybrain.memo import TtlMemo
 from citybrain.numbers import format_number
 from components.heartbeat import indicator_tile, not_connected_badge, pulse_rows
@@ -32,6 +30,8 @@ from components.ticker import TickAIO, beat_number
 from components.wall import wall_stage
 from pages.common import Freshness, fingerprints, headline_age_s, indicator_colour, max_age_s, only_changed
 from pages.heartbeat import pulse_title, render
+from service import runtime
+from service.kpi import readings, unconnected
 
 dash.register_page(__name__, path="/wall", name="大屏", title="大屏 · Video wall", order=9)
 log = logging.getLogger(__name__)

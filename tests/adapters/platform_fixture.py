@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import yaml
 
 from citybrain.config import load_config
-from datasources.service import DataService
+from service.data import DataService
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "platform"

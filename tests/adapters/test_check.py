@@ -23,8 +23,8 @@ import redis
 import sqlalchemy as sa
 import yaml
 
-from datasources.check import main as check
 from examples.platform import build as platform
+from service.check import main as check
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,7 +185,7 @@ def test_a_config_error_exits_2_with_its_message(config: Callable[..., Path], tm
 
 def test_health_is_degraded_while_a_binding_reads_nothing(config: Callable[..., Path]) -> None:
     from citybrain.config import load_config
-    from datasources.service import DataService
+    from service.data import DataService
 
     service = DataService(load_config(config(_wrong_key)))
     ids = [i.id for i in service.catalogue]

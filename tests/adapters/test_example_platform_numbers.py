@@ -16,9 +16,9 @@ import sqlalchemy as sa
 import yaml
 
 from citybrain.config import load_config
-from citybrain.period_values import period_values
 from citybrain.timegrain import today
-from datasources.service import DataService
+from service.data import DataService
+from service.period_values import period_values
 from tests.adapters.platform_fixture import TABLES, TZ, floats, hourly_aqi, table
 
 
@@ -104,7 +104,7 @@ def test_street_facts_roll_up_to_districts(platform) -> None:  # noqa: ANN001
 
 
 def test_kpi_comparisons_read_the_same_hour_yesterday_and_last_week(platform) -> None:  # noqa: ANN001
-    from citybrain.kpi import read_kpis
+    from service.kpi import read_kpis
 
     service, engine, _store, _info = platform
     facts = floats(table(engine, "fact_district_hourly", "stat_hour"), ["police_alerts", "noise_db"])
@@ -137,8 +137,8 @@ def test_one_broken_binding_blanks_only_its_own_indicator(platform, tmp_path: Pa
 
 
 def test_hourly_facts_draw_the_last_24_hours_in_the_heartbeat_pulse(platform) -> None:  # noqa: ANN001
-    from citybrain import runtime
     from pages.heartbeat.model import pulse_span, pulse_title, pulses, snapshot
+    from service import runtime
 
     _service, engine, _store, info = platform
     cockpit = runtime.build(load_config(info["config"], env={}))

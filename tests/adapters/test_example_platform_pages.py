@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from citybrain import runtime
 from citybrain.config import load_config
+from service import runtime
 from tests.adapters.platform_fixture import TABLES, TZ, hourly_aqi, table
 
 CITY = "360800"

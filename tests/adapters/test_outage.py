@@ -12,8 +12,8 @@ import pytest
 import redis
 import yaml
 
-from citybrain import runtime
 from citybrain.config import load_config
+from service import runtime
 from tests.adapters.redis_server import OwnRedis
 
 

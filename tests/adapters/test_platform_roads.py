@@ -25,7 +25,7 @@ import yaml
 
 from citybrain.config import ConfigError, load_config
 from datasources.crs import gcj02_to_wgs84
-from datasources.service import DataService
+from service.data import DataService
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,7 +198,7 @@ def test_top_ten_roads_are_the_slowest_by_level(platform: dict[str, Any]) -> Non
 @pytest.fixture()
 def cockpit(platform: dict[str, Any]) -> Iterator[Any]:
     import app  # noqa: F401 - the pages register with the app
-    from citybrain import runtime
+    from service import runtime
 
     previous = runtime._current
     runtime.install(runtime.build(platform["config"]))

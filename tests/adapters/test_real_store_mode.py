@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from citybrain import runtime
 from citybrain.config import load_config
-from datasources.feed import Feeder
 from datasources.simulator.adapter import SimulatorSource
+from service import runtime
+from service.feed import Feeder
 from tests.adapters.redis_server import OwnRedis
 from tests.conftest import require
 

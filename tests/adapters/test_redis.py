@@ -20,7 +20,7 @@ from datasources.base import LATEST_COLUMNS, Frame
 from datasources.cache import CachedSource
 from datasources.errors import BadQuery
 from datasources.redis_source import RedisSource
-from datasources.service import make_backend
+from service.data import make_backend
 from tests.adapters.redis_server import OwnRedis
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -187,7 +187,7 @@ def test_rows_for_areas_the_hierarchy_does_not_know_are_counted_in_health(
     import yaml
 
     from citybrain.config import DEFAULT_CONFIG, load_config
-    from datasources.service import DataService
+    from service.data import DataService
 
     doc = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     doc["datasources"]["platform"] = {"type": "redis", "url": server.url}
@@ -208,7 +208,7 @@ def test_rows_for_areas_the_hierarchy_does_not_know_are_counted_in_health(
 
 
 def test_wall_heartbeats_are_shared_through_redis(server: OwnRedis, client: redis.Redis) -> None:
-    from citybrain.walls import WallRegistry
+    from service.walls import WallRegistry
 
     one, other = WallRegistry(redis.Redis.from_url(server.url)), WallRegistry(redis.Redis.from_url(server.url))
     one.beat({"wall_id": "w1", "page": "/wall", "layout": "4k", "last_render_ms_ago": 10,

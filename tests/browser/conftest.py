@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from citybrain import runtime
+from service import runtime
 from tests.conftest import CHROMIUM, require
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from citybrain import runtime
+from service import runtime
 from tests.browser.conftest import read_all, read_one, save_screenshot, url_params, wait_for
 
 pytestmark = pytest.mark.browser

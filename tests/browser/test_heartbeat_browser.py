@@ -83,10 +83,10 @@ def test_language_switch_renders_english(dash_duo, cockpit_app):  # type: ignore
 
 def test_a_failing_indicator_blanks_only_its_tile_with_the_reason_on_hover(  # type: ignore[no-untyped-def]
         dash_duo, cockpit_app, tmp_path, monkeypatch):
-    from citybrain import runtime
     from datasources.errors import BadQuery
     from datasources.registry import build_sources
-    from datasources.service import DataService
+    from service import runtime
+    from service.data import DataService
     from tests.unit.test_missing_states import EMPTY, FAILING, EmptyStore, FailingStore, _config
 
     config = _config(tmp_path)

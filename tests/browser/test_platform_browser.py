@@ -20,11 +20,11 @@ import redis
 import sqlalchemy as sa
 import yaml
 
-from citybrain import runtime
 from citybrain.config import load_config
 from datasources.geojson import bounds
 from examples.platform import build as platform
 from pages.map.model import NO_DATA
+from service import runtime
 from tests.browser.conftest import read_all, wait_for
 from tests.conftest import ROOT, require
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 import app  # noqa: F401  (creates the app before its pages are imported)
-from citybrain import runtime
 from citybrain.memo import TtlMemo
 from pages.heartbeat import page as heartbeat
 from pages.wall import page as wall
+from service import runtime
 from tests.browser.conftest import read_all, read_one, save_screenshot
 from tests.unit.test_heartbeat_page import DeadStore
 from tests.unit.test_live_ticks import raising
@@ -122,7 +122,7 @@ def test_each_panel_flags_its_data_stale_when_it_stops_updating(dash_duo, cockpi
 
 def test_a_store_outage_flags_every_panel_stale_and_the_wall_stays_up(dash_duo, cockpit_app, tick,  # type: ignore[no-untyped-def]
                                                                       monkeypatch):
-    from datasources.service import DataService
+    from service.data import DataService
 
     tick(0.5, DataService(runtime.current().config, sources={"sim": DeadStore()}))
     monkeypatch.setattr(wall, "PANELS", TtlMemo(seconds=0))

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from citybrain.kpi import Kpi, read_kpis, thresholds_apply
 from components.detail_grid import export_bytes
 from pages.safety import model as safety_model
 from pages.traffic import model as dm
+from service.kpi import Kpi, read_kpis, thresholds_apply
 from tests.conftest import cockpit_with_indicator
 
 

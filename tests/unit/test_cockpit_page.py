@@ -15,10 +15,10 @@ from dash._utils import AttributeDict
 from plotly.utils import PlotlyJSONEncoder
 
 import app  # noqa: F401 - the pages register with the app
-from citybrain import runtime
 from citybrain.config import load_config
-from datasources.service import DataService
 from pages.cockpit import page as cockpit
+from service import runtime
+from service.data import DataService
 from tests.unit.test_heartbeat_page import DeadStore
 
 ROOT = Path(__file__).resolve().parents[2]

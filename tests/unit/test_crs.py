@@ -72,7 +72,7 @@ def test_sources_in_other_systems_line_up_on_the_display_system(tmp_path) -> Non
     import yaml
 
     from citybrain.config import DEFAULT_CONFIG, load_config
-    from datasources.service import DataService
+    from service.data import DataService
 
     doc = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     doc["map"] = {"crs": "gcj02"}

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from plotly.utils import PlotlyJSONEncoder
 
-from citybrain import runtime
+from service import runtime
 from tests.conftest import cockpit_with_indicator
 
 NOW = datetime(2026, 11, 25, 1, 30, tzinfo=UTC)

@@ -8,8 +8,8 @@ import re
 from plotly.io.json import to_json_plotly
 
 import app
-from citybrain import geo_routes
 from pages.map import page as map_page
+from service import geo_routes
 
 
 def test_a_layer_is_geojson_with_an_etag_and_a_long_cache_life() -> None:

@@ -11,8 +11,8 @@ import yaml
 
 from datasources.crs import gcj02_to_wgs84
 from datasources.errors import BadQuery
-from datasources.files import feature_collection
 from datasources.geojson import COUNTS_KEY, LayerRead, bounds, id_text, read_layer, union_outline
+from datasources.tabular import feature_collection
 from datasources.validation import RejectCounter
 
 
@@ -182,7 +182,7 @@ def test_the_reader_keeps_gcj02_coordinates_untouched() -> None:
 
 def test_a_gcj02_file_layer_is_shown_converted_by_the_data_service(tmp_path: Path) -> None:
     from citybrain.config import DEFAULT_CONFIG, load_config
-    from datasources.service import DataService
+    from service.data import DataService
 
     drawn = square(114.98765, 27.12345)
     (tmp_path / "districts.json").write_text(json.dumps(

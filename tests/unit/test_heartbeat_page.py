@@ -9,12 +9,12 @@ import pytest
 from dash import Patch
 
 import app as cockpit_app
-from citybrain import runtime
 from citybrain.config import load_config
 from datasources.base import Health
 from datasources.errors import StoreUnavailable
-from datasources.service import DataService
 from pages.heartbeat import page as heartbeat
+from service import runtime
+from service.data import DataService
 
 
 class DeadStore:

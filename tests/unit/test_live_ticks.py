@@ -12,7 +12,6 @@ import dash
 import pytest
 
 import app  # noqa: F401  (installs the cockpit and its pages)
-from citybrain import runtime
 from citybrain.memo import TtlMemo
 from components.panels import live_badge
 from components.ticker import JITTER, TickAIO, beat_number, tick_plan
@@ -20,6 +19,7 @@ from pages import common as model
 from pages.common import fingerprint, only_changed
 from pages.heartbeat import page as heartbeat
 from pages.wall import page as wall
+from service import runtime
 from tests.unit.test_heartbeat_page import text_of
 
 BEAT = {"n": 7, "at": 0}

@@ -7,7 +7,6 @@ import pytest
 from dash import Patch, no_update
 
 import app  # noqa: F401  (registers the pages)
-from citybrain import runtime
 from citybrain.scoring import STATUS_COLOURS
 from citybrain.spatial import bounds, haversine_m, nearby
 from citybrain.standards import aqi, tpi
@@ -15,6 +14,7 @@ from datasources.base import Frame, utcnow
 from pages.map import model
 from pages.map.deltas import DeltaBook, paint_update
 from pages.traffic import model as dm
+from service import runtime
 
 
 def points(*coords: tuple[float, float]) -> dict:

@@ -19,19 +19,19 @@ import yaml
 from plotly.utils import PlotlyJSONEncoder
 
 import app  # noqa: F401 - the pages register with the app
-from citybrain import runtime
 from citybrain.config import DEFAULT_CONFIG, load_config
-from citybrain.kpi import Reading, read_kpis, readings
 from citybrain.memo import TtlMemo
 from components.kpi_card import kpi_card
 from datasources.base import LATEST_COLUMNS, SERIES_COLUMNS, Frame, Health, utcnow
 from datasources.errors import BadQuery, DataSourceError, StoreUnavailable
 from datasources.registry import build_sources
-from datasources.service import DataService
 from pages.cockpit import page as cockpit
 from pages.heartbeat import model
 from pages.heartbeat import page as heartbeat
 from pages.wall import page as wall
+from service import runtime
+from service.data import DataService
+from service.kpi import Reading, read_kpis, readings
 
 FAILING = "alerts_110_today"     # weighted, headline, summed up from its leaf facts
 EMPTY = "power_load_mw"          # weighted, headline: its store gives no rows

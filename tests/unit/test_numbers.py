@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from citybrain.catalogue import Indicator
-from citybrain.kpi import Kpi
 from citybrain.numbers import format_number, format_percent, round_half_up
 from components.kpi_card import kpi_card
+from service.kpi import Kpi
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ import pytest
 
 from citybrain import timegrain as tg
 from citybrain.catalogue import Indicator
-from citybrain.period_values import period_values
 from datasources.base import Frame
+from service.period_values import period_values
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)   # 17:30 local
@@ -88,7 +88,7 @@ def test_hours_after_now_are_not_read_or_shown() -> None:
 @pytest.fixture(scope="module")
 def city():  # type: ignore[no-untyped-def]
     from citybrain.config import load_config
-    from datasources.service import DataService
+    from service.data import DataService
 
     return DataService(load_config("config/default.yaml"))
 
@@ -115,7 +115,7 @@ def test_a_weighted_mean_weighs_by_the_indicator_named_in_by_whatever_its_metric
     import yaml
 
     from citybrain.config import DEFAULT_CONFIG, load_config
-    from datasources.service import DataService
+    from service.data import DataService
 
     raw = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     for ind in raw["indicators"]:
@@ -138,9 +138,9 @@ def test_a_rate_summed_over_a_day_is_the_sum_of_its_hours_on_the_simulator() -> 
     from zoneinfo import ZoneInfo
 
     from citybrain.config import load_config
-    from citybrain.period_values import period_values
     from citybrain.timegrain import parse
     from datasources.simulator.adapter import SimulatorSource
+    from service.period_values import period_values
     from tests.rolled import Rolled
 
     base = load_config(env={})

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from citybrain.catalogue import Rollup
-from datasources.hierarchy import normalise
-from datasources.rollup import RollupError, combine
+from service.hierarchy import normalise
+from service.rollup import RollupError, combine
 
 T0 = pd.Timestamp("2026-12-03 05:00", tz="UTC")
 T1 = T0 + pd.Timedelta(hours=1)

@@ -18,10 +18,10 @@ from citybrain.config import load_config
 from datasources.base import Frame
 from datasources.errors import BadQuery
 from datasources.geojson import bounds
-from datasources.hierarchy import normalise
-from datasources.service import DataService
 from pages.explore import model as explore
 from pages.map import model as map_model
+from service.data import DataService
+from service.hierarchy import normalise
 from tests.conftest import ROOT
 
 TZ = ZoneInfo("Asia/Shanghai")

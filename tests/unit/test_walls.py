@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import app as cockpit_app
-from citybrain.walls import WallRegistry, validate
+from service.walls import WallRegistry, validate
 
 BEAT = {"wall_id": "wall-1", "page": "/wall?layout=4k", "layout": "4k", "last_render_ms_ago": 800,
         "js_heap_bytes": 12_000_000}
@@ -28,7 +28,7 @@ def test_a_bad_heartbeat_is_refused_with_the_field_named() -> None:
 
 
 def test_old_walls_are_forgotten(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import citybrain.walls as walls
+    import service.walls as walls
 
     registry = WallRegistry()
     registry.beat(BEAT)

@@ -1,4 +1,4 @@
-"""The check's report (:mod:`datasources.check`) as text for a terminal."""
+"""The check's report (:mod:`service.check`) as text for a terminal."""
 
 from __future__ import annotations
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from datasources.service import DataService
-
-from .catalogue import Catalogue
-from .config import Config
+from citybrain.catalogue import Catalogue
+from citybrain.config import Config
+from service.data import DataService
 
 
 @dataclass(frozen=True)

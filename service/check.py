@@ -1,6 +1,7 @@
-"""The check for a new site: ``python -m citybrain check [--config FILE] [--json]``.
+"""The check for a new site: ``python -m service.check [--config FILE] [--json]`` (also
+``python -m citybrain check``).
 
-It loads the config, builds a :class:`~datasources.service.DataService`, reads every
+It loads the config, builds a :class:`~service.data.DataService`, reads every
 indicator's binding once at its leaf level and reports, in words an operator can act on:
 the area hierarchy (root, areas per level, rows left out and why), per indicator what was
 read (rows, area ids against the hierarchy, newest time against the cadence, the roll-up
@@ -8,7 +9,8 @@ and the city value it gives) and per map layer what was kept and dropped. Every 
 names the binding or key to change. Exit code: 0 without problems, 1 with, 2 when the
 config itself cannot be used.
 
-:class:`ReadOutcomes` is the cheap part ``/health`` uses: each indicator's last live read.
+The cheap part ``/health`` uses (each indicator's last live read) is
+:class:`service.outcomes.ReadOutcomes`.
 """
 
 from __future__ import annotations
@@ -16,73 +18,29 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
-from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
-from .base import Frame, utcnow
+from datasources.base import LiveCheck, utcnow
+from datasources.errors import DataSourceError
+
 from .check_text import local_time as _local
 from .check_text import plural as _plural
 from .check_text import short as _short
 from .check_text import span, what_to_check
-from .errors import DataSourceError
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Indicator
     from citybrain.config import Config
 
+    from .data import DataService
     from .hierarchy import Hierarchy
-    from .service import DataService
 
 STALE_CADENCES = 3   # newest value older than this many cadences: STALE
 LISTED = 5           # ids listed per kind (unknown, no value)
 QUERY_KEYS = ("latest", "series", "path", "json_path")   # texts shortened in the report
-
-
-# --- /health: the last live read per indicator ------------------------------------------------
-class ReadOutcomes:
-    """What the last live (``at=None``) read of each indicator gave: ok, failed or nothing.
-
-    ``readable(indicator_id, level)`` says whether the indicator exists at a level at all,
-    so a page asking a level finer than the facts is not counted as a failed binding.
-    """
-
-    def __init__(self, order: Sequence[str], readable: Callable[[str, str], bool]) -> None:
-        self.index = {ind: n for n, ind in enumerate(order)}
-        self.readable = readable
-        self._last: dict[str, str | None] = {}   # indicator -> problem text, None when ok
-        self._lock = threading.Lock()
-
-    def note(self, ids: Sequence[str], level: str, frame: Frame[pd.DataFrame] | None = None,
-             error: Exception | None = None) -> None:
-        """Record the outcome of ``DataService.latest(ids, level)``: its frame or its error."""
-        got = set(frame.data["indicator"].unique()) if frame is not None and not frame.data.empty else set()
-        missing = frame.missing if frame is not None else {}
-        outcomes: dict[str, str | None] = {}
-        for ind in ids:
-            if not self.readable(ind, level):
-                continue
-            if error is not None:
-                outcomes[ind] = f"read failed at {level}: {error}"
-            elif ind in missing:
-                outcomes[ind] = f"read failed at {level}: {missing[ind]}"
-            elif ind not in got:
-                why = f" ({frame.error})" if frame is not None and frame.error else ""
-                outcomes[ind] = f"returned nothing at {level}{why}"
-            else:
-                outcomes[ind] = None
-        with self._lock:
-            self._last.update(outcomes)
-
-    def problems(self) -> list[str]:
-        """One line per indicator whose last live read failed or gave nothing."""
-        with self._lock:
-            bad = [(ind, text) for ind, text in self._last.items() if text]
-        return [f"indicators[{self.index.get(ind, '?')}] ({ind}).binding: {text}"
-                for ind, text in sorted(bad, key=lambda p: self.index.get(p[0], 0))]
 
 
 # --- the check --------------------------------------------------------------------------------
@@ -176,8 +134,8 @@ def check_indicator(config: Config, service: DataService, hier: Hierarchy | None
 def _live_problems(service: DataService, kind: str, source: str, ind: Indicator, leaf: str) -> list[str]:
     if kind != "redis":
         return []
-    checker = getattr(service.sources[source].source, "check_binding_live", None)
-    return list(checker(ind, leaf)) if checker is not None else []
+    store = service.sources[source].source
+    return list(store.check_binding_live(ind, leaf)) if isinstance(store, LiveCheck) else []
 
 
 def _ids(rows: pd.DataFrame, hier: Hierarchy | None, leaf: str, where: str,
@@ -274,7 +232,7 @@ def check_layers(config: Config, service: DataService) -> dict[str, Any]:
     crs = ds.options().get("crs", "wgs84")
     out: dict[str, Any] = {"source": name, "type": ds.type, "crs": crs, "layers": [], "problems": []}
     if ds.type == "simulator":
-        from .simulator.layers import NAMES
+        from datasources.simulator.layers import NAMES
         names = list(NAMES)
     else:
         offered = ds.options().get("layers") or {}
@@ -318,6 +276,18 @@ def _span(delta: timedelta) -> str:
     return span(delta.total_seconds())
 
 
+def cli(argv: list[str] | None = None, prog: str = "python -m service.check") -> int:
+    """``[--config FILE] [--json]``: parse the arguments and run :func:`main`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog, description="Read every binding of the config once and report "
+                                                            "the areas, indicators and map layers, with what to fix.")
+    parser.add_argument("--config", help="the config file (default: $CITYBRAIN_CONFIG, else the shipped one)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    return main(args.config, as_json=args.json)
+
+
 def main(config_path: str | None = None, *, as_json: bool = False, out: TextIO | None = None) -> int:
     """Run the check and print it; the exit code: 0 clean, 1 problems, 2 config error."""
     import json
@@ -325,13 +295,14 @@ def main(config_path: str | None = None, *, as_json: bool = False, out: TextIO |
     from flask_caching.backends import SimpleCache
 
     from citybrain.config import DEFAULT_CONFIG, ConfigError
+    from datasources.registry import load_checked
 
     from .check_text import render
-    from .registry import load_checked
-    from .service import DataService
+    from .data import DataService
 
     out = out or sys.stdout
-    logging.getLogger("datasources").setLevel(logging.ERROR)   # the report says what failed
+    for name in ("datasources", "service"):
+        logging.getLogger(name).setLevel(logging.ERROR)   # the report says what failed
     try:
         config = load_checked(config_path)
         service = DataService(config, backend=SimpleCache(threshold=5000))   # read the stores, not a cache
@@ -349,3 +320,7 @@ def main(config_path: str | None = None, *, as_json: bool = False, out: TextIO |
     else:
         print(render(report), file=out)
     return 1 if report["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -25,12 +25,11 @@ import sqlalchemy as sa
 from sqlalchemy.sql import quoted_name
 
 from citybrain.standards import tpi
-
-from .base import DataSource, Frame, Health, utcnow
-from .cache import CachedSource
-from .errors import BadQuery
-from .tabular import to_utc
-from .validation import RejectCounter
+from datasources.base import DataSource, Frame, Health, utcnow
+from datasources.cache import CachedSource
+from datasources.errors import BadQuery
+from datasources.tabular import to_utc
+from datasources.validation import RejectCounter
 
 if TYPE_CHECKING:
     from citybrain.config import Config, Segments

@@ -19,11 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from citybrain.catalogue import Binding, Indicator
+from citybrain.scoring import STATUS_COLOURS
+from citybrain.scoring import status as indicator_status
 from datasources.base import Frame
-
-from .catalogue import Binding, Indicator
-from .scoring import STATUS_COLOURS
-from .scoring import status as indicator_status
 
 SLOT = timedelta(minutes=15)
 # the states of a reading; the last three show no number at all

@@ -18,11 +18,11 @@ from collections.abc import Iterable
 
 from flask import Flask, Response, abort, request
 
+from citybrain.memo import TtlMemo
 from datasources.errors import DataSourceError
-from datasources.service import DataService
+from service.data import DataService
 
 from . import runtime
-from .memo import TtlMemo
 
 log = logging.getLogger(__name__)
 

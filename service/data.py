@@ -15,31 +15,38 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from flask_caching.backends import NullCache, RedisCache, SimpleCache
 
-from .base import AreaLevel, DataSource, Frame, utcnow
-from .cache import STATIC_TTL, CachedSource
-from .check import ReadOutcomes
-from .codec import FrameSerializer
-from .crs import convert, convert_geojson
+from datasources.base import AreaLevel, DataSource, Frame, utcnow
+from datasources.cache import STATIC_TTL, CachedSource
+from datasources.codec import FrameSerializer
+from datasources.crs import convert, convert_geojson
+from datasources.errors import BadQuery, DataSourceError
+from datasources.geojson import union_outline
+from datasources.registry import build_sources, source_crs
+from datasources.validation import RejectCounter
+
 from .derive import Deriver
-from .errors import BadQuery, DataSourceError
-from .geojson import union_outline
 from .hierarchy import Hierarchy, normalise
-from .registry import build_sources, source_crs
+from .outcomes import ReadOutcomes
 from .segments import cached as cached_segments
-from .validation import RejectCounter
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Catalogue, Indicator
     from citybrain.config import CacheConfig, Config
 
 
-def make_backend(cfg: CacheConfig) -> Any:
-    """The flask-caching backend the config asks for."""
-    if cfg.backend == "redis":
-        import redis
+def make_redis(cfg: CacheConfig) -> Any:
+    """The Redis client of the shared cache the config asks for, or None without one."""
+    if cfg.backend != "redis":
+        return None
+    import redis
 
-        client = redis.Redis.from_url(cfg.redis_url or "", socket_timeout=2,
-                                      socket_connect_timeout=2)
+    return redis.Redis.from_url(cfg.redis_url or "", socket_timeout=2, socket_connect_timeout=2)
+
+
+def make_backend(cfg: CacheConfig, client: Any = None) -> Any:
+    """The flask-caching backend the config asks for (on ``client`` when given)."""
+    if cfg.backend == "redis":
+        client = client if client is not None else make_redis(cfg)
         backend = RedisCache(host=client, key_prefix="", default_timeout=300)
         backend.serializer = FrameSerializer()   # JSON, never pickle: the Redis may be shared
         return backend
@@ -56,7 +63,10 @@ class DataService:
         self.config = config
         self.catalogue: Catalogue = config.catalogue
         self.backend_name = config.cache.backend
-        backend = backend if backend is not None else make_backend(config.cache)
+        # the shared Redis the cache was built on (None with a given backend or without Redis):
+        # what else the workers share (the video walls' heartbeats) is kept there too
+        self.redis: Any = make_redis(config.cache) if backend is None else None
+        backend = backend if backend is not None else make_backend(config.cache, self.redis)
         raw = sources if sources is not None else build_sources(config)
         self.sources: dict[str, CachedSource] = {
             name: CachedSource(src, backend, prefix=config.cache.key_prefix,

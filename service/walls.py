@@ -88,9 +88,10 @@ def register(server: Flask, registry: WallRegistry) -> None:
         return jsonify(ok=True)
 
 
-def registry_for(cache_backend: Any) -> WallRegistry:
-    """A registry in the cache's Redis when there is one, else in the process."""
-    return WallRegistry(getattr(cache_backend, "_write_client", None))
+def registry_for(redis_client: Any) -> WallRegistry:
+    """A registry in the shared Redis when there is one (the client the data service's
+    cache was built on), else in the process."""
+    return WallRegistry(redis_client)
 
 
 def walls_of(server: Flask) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 The store gives each indicator at its binding's leaf ``level`` (a district, a grid, a
 parking lot's district); this module reads those facts through the cache and rolls them
-up the hierarchy by the catalogue's rule (:mod:`datasources.rollup`). A level the
+up the hierarchy by the catalogue's rule (:mod:`service.rollup`). A level the
 binding lists under ``answers`` is read from the store as it is. The simulator goes
 through the same path as every other store.
 
@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .base import LATEST_COLUMNS, SERIES_COLUMNS, Frame, utcnow
-from .errors import BadQuery, DataSourceError
+from datasources.base import LATEST_COLUMNS, SERIES_COLUMNS, Adapter, Frame, utcnow
+from datasources.errors import BadQuery, DataSourceError
+
 from .hierarchy import LEVELS, Hierarchy
 from .rollup import combine, combine_each
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Catalogue, Indicator
-
-    from .cache import CachedSource
+    from datasources.cache import CachedSource
 
 MAX_DEPTH = 4   # indicators weighed by indicators weighed by ...
 MEMO_SIZE = 256  # derived results kept while the reads behind them are unchanged
@@ -57,7 +57,7 @@ class Deriver:
         self.catalogue = catalogue
         # a store whose facts always come at one level (the simulator's grids) says so
         self.natural = {name: lv for name, src in sources.items()
-                        if (lv := getattr(src.source, "leaf_level", None)) in LEVELS}
+                        if isinstance(src.source, Adapter) and (lv := src.source.leaf_level) in LEVELS}
         self.sources = sources
         self.hierarchy = hierarchy
         self._memo: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Frame[pd.DataFrame]]] = OrderedDict()

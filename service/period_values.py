@@ -15,10 +15,9 @@ from typing import Protocol
 
 import pandas as pd
 
+from citybrain.catalogue import Indicator
+from citybrain.timegrain import Grain, Period
 from datasources.base import Frame
-
-from .catalogue import Indicator
-from .timegrain import Grain, Period
 
 # sampling step for levels, by the grain of the buckets being filled: 5 h walks through
 # every hour of the day and every weekday within a month, so monthly means are not biased

@@ -1,6 +1,6 @@
 """Feed the simulated city into Redis and SQL, in the layout a city platform would use.
 
-    python -m datasources.feed --redis redis://127.0.0.1:6379/0 \\
+    python -m service.feed --redis redis://127.0.0.1:6379/0 \\
         --sql postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Redis (live state):
@@ -30,11 +30,11 @@ import sqlalchemy as sa
 from flask_caching.backends import NullCache
 
 from citybrain.config import City, Config, DataSourceConfig
+from datasources.registry import load_checked
+from datasources.simulator.adapter import SimulatorSource
+from datasources.simulator.layers import NAMES as LAYER_NAMES
 
-from .registry import load_checked
-from .service import DataService
-from .simulator.adapter import SimulatorSource
-from .simulator.layers import NAMES as LAYER_NAMES
+from .data import DataService
 
 log = logging.getLogger("citybrain.feed")
 PREFIX = "cityos"
@@ -175,7 +175,7 @@ def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m datasources.feed", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m service.feed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis", help="Redis URL for live values, events and geometry")
     parser.add_argument("--sql", help="SQLAlchemy URL for the minute history")

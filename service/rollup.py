@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from citybrain.standards import aqi, tpi
-
-from .errors import BadQuery
+from datasources.errors import BadQuery
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Rollup
