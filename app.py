@@ -9,7 +9,6 @@ config refuses to start with a message naming the file, key, expectation and fin
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sys
@@ -21,6 +20,7 @@ from flask import jsonify
 
 from citybrain.config import Config, ConfigError
 from datasources.registry import load_checked
+from pages.map.model import OPENING_GEOMETRY, has_layer
 from service import geo_routes, runtime, walls
 
 ROOT = Path(__file__).resolve().parent
@@ -74,9 +74,7 @@ server = app.server
 server.test_client().get("/_dash-dependencies")
 # and read the map's opening geometry, so the first screens after a restart find it ready
 # (only the layers this site's stores have: a platform without roads is not a warning)
-_has_layer = importlib.import_module("pages.map.model").has_layer
-geo_routes.warm(server, [name for name in importlib.import_module("pages.map.page").OPENING_GEOMETRY
-                         if _has_layer(runtime.current(), name)])
+geo_routes.warm(server, [name for name in OPENING_GEOMETRY if has_layer(runtime.current(), name)])
 
 if __name__ == "__main__":
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),

@@ -23,6 +23,12 @@ from datasources.geojson import bounds as geo_bounds
 from pages.common import AREA_LAYER, LAYER_OF_LEVEL, area_outline, layer_missing
 from service.runtime import Cockpit
 
+POINT_LAYERS = ("cameras", "sensors", "facilities", "parking")
+# The big layers get their url only once the first colours are in the browser, so each
+# feature is drawn once, in its colour, rather than drawn grey and restyled; meanwhile
+# the browser fetches their geometry into its cache (assets/map.js fetchGeometry).
+LATER = {"roads": "roads", "heat": "sensors", **{name: name for name in POINT_LAYERS}}   # layer: /geo layer
+OPENING_GEOMETRY = ("city", "water", "districts", *dict.fromkeys(LATER.values()))   # what the map fetches first
 SEQUENCE = ("city", "district", "street", "grid")
 # the layer switcher's live layers and the /geo layer each draws (with its live attributes)
 LIVE_GEOMETRY = {"roads": "roads", "cameras": "cameras", "sensors": "sensors", "facilities": "facilities",

@@ -27,13 +27,13 @@ from components.ticker import TickAIO
 from pages.common import NAV, Freshness, events_missing, indicator_colour, max_age_s
 from pages.map import model
 from pages.map.deltas import DeltaBook, content_key, paint_update
+from pages.map.model import LATER, OPENING_GEOMETRY, POINT_LAYERS  # noqa: F401  (what this page opens with)
 from service import runtime
 
 dash.register_page(__name__, path="/map", name="城市地图", title="城市地图 · City map", order=1)
 log = logging.getLogger(__name__)
 
 NS = "dashExtensions.cockpit."
-POINT_LAYERS = ("cameras", "sensors", "facilities", "parking")
 PAINTED = ("areas", "roads", *POINT_LAYERS, "heat")   # assets/map.js PAINTED, in order
 DEFAULT_ON = ("areas", "roads", "events", "cameras", "sensors")
 BOOK = DeltaBook()
@@ -54,13 +54,6 @@ def live_layer(name: str, url: str | None, **style: Any) -> dl.GeoJSON:
     Without ``url`` it waits for assets/map.js to give it one (see ``LATER``)."""
     return dl.GeoJSON(url=url, id=f"map-{name}", hideout={"layer": name},
                       onEachFeature=fn("register"), **style)
-
-
-# The big layers get their url only once the first colours are in the browser, so each
-# feature is drawn once, in its colour, rather than drawn grey and restyled; meanwhile
-# the browser fetches their geometry into its cache (assets/map.js fetchGeometry).
-LATER = {"roads": "roads", "heat": "sensors", **{name: name for name in POINT_LAYERS}}   # layer: /geo layer
-OPENING_GEOMETRY = ("city", "water", "districts", *dict.fromkeys(LATER.values()))   # what the map fetches first
 
 
 def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None = None,
