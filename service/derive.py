@@ -87,7 +87,8 @@ class Deriver:
         wanted = [(ind, self.plan(ind, level)) for ind in inds]
         self._prefetch(reads, [(ind, p.read_level) for ind, p in wanted if p.read_level], at, hier)
         key = ("latest", tuple(ids), level, at, id(hier))
-        hit = self._recall(key, reads)
+        signature = self._signature(reads)
+        hit = self._recall(key, signature)
         if hit is not None:
             return hit
         parts, used, inputs = [], [], []
@@ -107,7 +108,7 @@ class Deriver:
             parts.append(values.assign(indicator=ind.id)[LATEST_COLUMNS])
             used.append(frames[0])
             inputs += frames[1:]
-        return self._keep(key, reads, _assemble(parts, used, missing, LATEST_COLUMNS, inputs))
+        return self._keep(key, signature, _assemble(parts, used, missing, LATEST_COLUMNS, inputs))
 
     def _plain_latest(self, wanted: list[tuple[Indicator, Plan]], level: str, hier: Hierarchy | None,
                       reads: dict[tuple[str, str], Any], parts: list[pd.DataFrame],
@@ -147,15 +148,16 @@ class Deriver:
             out.append((k, frame.fetched_at, frame.stale) if isinstance(frame, Frame) else (k, str(frame)))
         return tuple(sorted(out, key=repr))
 
-    def _recall(self, key: tuple[Any, ...], reads: Mapping[Any, Any]) -> Frame[pd.DataFrame] | None:
+    def _recall(self, key: tuple[Any, ...], signature: tuple[Any, ...]) -> Frame[pd.DataFrame] | None:
+        """The result kept for ``key`` when the reads behind it are still the same."""
         hit = self._memo.get(key)
-        if hit is None or hit[0] != self._signature(reads):
+        if hit is None or hit[0] != signature:
             return None
         return replace(hit[1], data=hit[1].data.copy())
 
-    def _keep(self, key: tuple[Any, ...], reads: Mapping[Any, Any],
+    def _keep(self, key: tuple[Any, ...], signature: tuple[Any, ...],
               frame: Frame[pd.DataFrame]) -> Frame[pd.DataFrame]:
-        self._memo[key] = (self._signature(reads), frame)
+        self._memo[key] = (signature, frame)
         self._memo.move_to_end(key)
         while len(self._memo) > MEMO_SIZE:
             self._memo.popitem(last=False)
@@ -240,7 +242,10 @@ class Deriver:
         if known is None or rows.empty:
             return rows
         ids = rows["area_id"].astype(str)
-        unknown = ~ids.isin(known)
+        bad = [a for a in pd.unique(ids) if a not in known]   # a few hundred ids, not every row
+        if not bad:
+            return rows
+        unknown = ids.isin(bad)
         if unknown.any():
             self.on_unknown(source, what, int(unknown.sum()), str(ids[unknown].iloc[0]))
             rows = rows[~unknown]
@@ -271,7 +276,8 @@ class Deriver:
                     jobs.append((ind, plan, hier.towards(plan.read_level, areas)))
         reads = self._series_reads(jobs, start, end, step)
         key = ("series", tuple(ids), tuple(area_ids), start, end, step, id(hier))
-        hit = self._recall(key, reads)
+        signature = self._signature(reads)
+        hit = self._recall(key, signature)
         if hit is not None:
             return hit
         period = "day" if step >= timedelta(days=1) else "hour"
@@ -299,7 +305,7 @@ class Deriver:
         for ind_id in [i.id for i in inds]:
             if any(p["indicator"].iloc[0] == ind_id for p in parts if not p.empty):
                 missing.pop(ind_id, None)
-        return self._keep(key, reads, _assemble(parts, used, missing, SERIES_COLUMNS))
+        return self._keep(key, signature, _assemble(parts, used, missing, SERIES_COLUMNS))
 
     def _series_reads(self, jobs: list[tuple[Indicator, Plan, dict[str, str]]], start: datetime,
                       end: datetime, step: timedelta) -> dict[tuple[str, tuple[str, ...]], Any]:

@@ -35,6 +35,30 @@ def require(condition: bool, what: str) -> None:
     pytest.skip(f"{what} is missing")
 
 
+def require_services(*, sql: tuple[str, ...] = (), redis_url: str | None = None) -> None:
+    """:func:`require` each SQL database (by URL) and the Redis a test needs."""
+    import redis
+    import sqlalchemy as sa
+
+    for url in sql:
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.OperationalError:
+            require(False, f"the database at {url}")
+        finally:
+            engine.dispose()
+    if redis_url:
+        client = redis.Redis.from_url(redis_url)
+        try:
+            client.ping()
+        except redis.ConnectionError:
+            require(False, f"Redis at {redis_url}")
+        finally:
+            client.close()
+
+
 def cockpit_with_indicator(folder: Path, indicator: dict[str, object]):  # type: ignore[no-untyped-def]
     """Install a cockpit on the shipped config plus ``indicator`` (one no code knows about)
     while the generator runs, and the previous cockpit again after; for page fixtures."""

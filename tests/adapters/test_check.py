@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
-import sqlalchemy as sa
 import yaml
 
 from examples.platform import build as platform
 from service.check import main as check
-from tests.conftest import require
+from tests.conftest import require_services
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "platform"
@@ -35,21 +33,7 @@ pytestmark = pytest.mark.service
 
 
 def _reachable() -> None:
-    engine = sa.create_engine(PG)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError:
-        require(False, f"PostgreSQL at {PG}")
-    finally:
-        engine.dispose()
-    client = redis.Redis.from_url(REDIS)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        require(False, f"Redis at {REDIS}")
-    finally:
-        client.close()
+    require_services(sql=(PG,), redis_url=REDIS)
 
 
 @pytest.fixture(scope="module")

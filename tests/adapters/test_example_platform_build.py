@@ -24,7 +24,7 @@ from citybrain.standards.aqi import hourly_aqi
 from datasources.crs import gcj02_to_wgs84
 from examples.platform import build as platform
 from examples.platform import facts, shapes
-from tests.conftest import require
+from tests.conftest import require_services
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MARIADB = "mysql+pymysql://root@127.0.0.1:3306/test"
@@ -36,22 +36,7 @@ POLLUTANTS = ("pm25", "pm10", "so2", "no2", "o3", "co")
 
 
 def _reachable() -> None:
-    for name, url in (("PostgreSQL", PG), ("MariaDB", MARIADB)):
-        engine = sa.create_engine(url)
-        try:
-            with engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-        except sa.exc.OperationalError:
-            require(False, f"{name} at {url}")
-        finally:
-            engine.dispose()
-    client = redis.Redis.from_url(REDIS)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        require(False, f"Redis at {REDIS}")
-    finally:
-        client.close()
+    require_services(sql=(PG, MARIADB), redis_url=REDIS)
 
 
 def _names() -> dict[str, str]:

@@ -5,7 +5,7 @@ the roads of its own segment table (map.segments).
 The map opens on the city's bounds with the districts in live colours and offers the roads;
 the traffic page ranks the drilled district's segments; the heartbeat and the traffic page
 say 未接入 where the platform has nothing, never an error or a zero.
-Screenshots of the three pages go to docs/.
+Screenshots of the three pages go to tests/browser/screenshots/ (docs/ holds reviewed copies).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
-import sqlalchemy as sa
 import yaml
 
 from citybrain.config import load_config
@@ -25,15 +23,14 @@ from datasources.geojson import bounds
 from examples.platform import build as platform
 from pages.map.model import NO_DATA
 from service import runtime
-from tests.browser.conftest import read_all, wait_for
-from tests.conftest import ROOT, require
+from tests.browser.conftest import read_all, save_screenshot, wait_for
+from tests.conftest import ROOT, require_services
 
 pytestmark = pytest.mark.browser
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/0"
 EXAMPLE = ROOT / "examples" / "platform"
-DOCS = ROOT / "docs"
 DISTRICTS = 6
 
 # the fill colour of every area feature the map drew
@@ -49,21 +46,7 @@ return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
 
 
 def _reachable() -> None:
-    engine = sa.create_engine(PG)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError:
-        require(False, f"PostgreSQL at {PG}")
-    finally:
-        engine.dispose()
-    client = redis.Redis.from_url(REDIS)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        require(False, f"Redis at {REDIS}")
-    finally:
-        client.close()
+    require_services(sql=(PG,), redis_url=REDIS)
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +86,8 @@ def _viewport(dash_duo: Any) -> None:
 
 
 def _shot(dash_duo: Any, name: str) -> None:
-    DOCS.mkdir(exist_ok=True)
-    dash_duo.driver.save_screenshot(str(DOCS / f"{name}.png"))
+    """Into tests/browser/screenshots/ (a test run never rewrites docs/; copy a good one there)."""
+    save_screenshot(dash_duo, name)
 
 
 def _no_failure_text(dash_duo: Any) -> None:

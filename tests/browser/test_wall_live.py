@@ -68,7 +68,7 @@ def test_a_slow_server_never_gets_two_ticks_of_one_screen_at_once(  # type: igno
     monkeypatch.setattr(module, "beat_number", slow)
     dash_duo.start_server(cockpit_app)
     _open(dash_duo, path, "#wall-stage" if name == "wall" else "#hb-index-value")
-    time.sleep(6)
+    _until(lambda: seen["calls"] >= 4, 30)   # four slow ticks, however long the server takes
     stats = dash_duo.driver.execute_script("return window.citybrainTicks")[name]
     logs = dash_duo.get_logs()
     dash_duo.driver.get("about:blank")   # let the last slow tick finish before the server stops
