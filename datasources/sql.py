@@ -33,12 +33,10 @@ See docs/datasources-sql.md for the table layout this reads and what each query 
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -51,7 +49,7 @@ from . import sql_tables as tables
 from . import tabular
 from .base import EVENT_COLUMNS, LATEST_COLUMNS, SERIES_COLUMNS, Adapter, AreaLevel, Frame, Health, utcnow
 from .errors import BadQuery
-from .tabular import area_rows, aware, feature_collection, not_after, text_ids
+from .tabular import area_rows, aware, feature_collection, json_property, json_value, not_after, present, text_ids
 from .validation import RejectCounter
 
 if TYPE_CHECKING:
@@ -295,20 +293,20 @@ class SqlSource(Adapter):
             if len(rows.columns) != 1:
                 raise BadQuery(self.name, f"{where}: expected one column of GeoJSON or the "
                                           f"columns id, geometry, ...; found {list(rows.columns)}")
-            docs = [_json(v) for v in rows.iloc[:, 0] if v is not None]
+            docs = [json_value(v) for v in rows.iloc[:, 0] if v is not None]
             if len(docs) == 1 and isinstance(docs[0], dict) and docs[0].get("type") == "FeatureCollection":
                 return feature_collection(docs[0], name, self.name, where)
             return feature_collection({"type": "FeatureCollection", "features": docs}, name, self.name,
                                       where)
         features = []
         for n, record in enumerate(rows.to_dict("records")):
-            geometry = _json(record.pop("geometry"))
+            geometry = json_value(record.pop("geometry"))
             if not isinstance(geometry, dict) or "type" not in geometry:
                 self.rejects.add(self.name, f"layer {name}", "geometry is not GeoJSON",
                                  example=str(record.get("id")))
                 continue
-            fid = str(record["id"]) if _present(record.get("id")) else f"{name}-{n}"
-            props = {k: _plain(v) for k, v in record.items()}
+            fid = str(record["id"]) if present(record.get("id")) else f"{name}-{n}"
+            props = {k: json_property(v) for k, v in record.items()}
             features.append({"type": "Feature", "id": fid, "geometry": geometry,
                              "properties": {**props, "id": fid}})
         return {"type": "FeatureCollection", "features": features}
@@ -334,35 +332,6 @@ def _renames(params: Mapping[str, Any]) -> Mapping[str, str] | None:
     return None if "table" in params else params.get("columns")
 
 
-def _json(value: Any) -> Any:
-    """A GeoJSON value from the database: text, bytes, or already parsed (json/jsonb)."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        value = bytes(value).decode("utf-8", "replace")
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value
-
-
-def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and value != value)
-
-
-def _plain(value: Any) -> Any:
-    """A property value JSON can carry."""
-    if not _present(value) or value is pd.NaT:
-        return None
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date | pd.Timestamp):
-        return value.isoformat()
-    if hasattr(value, "item"):   # numpy scalars
-        return value.item()
-    return value if isinstance(value, str | int | float | bool | list | dict) else str(value)
-
-
 def _id_list(value: Any) -> list[str]:
     """Camera / facility ids as a list: a database array, JSON text, or comma-separated text."""
     if isinstance(value, list | tuple):
@@ -370,7 +339,7 @@ def _id_list(value: Any) -> list[str]:
     if not isinstance(value, str) or not value.strip():
         return []
     if value.lstrip().startswith("["):
-        parsed = _json(value)
+        parsed = json_value(value)
         if isinstance(parsed, list):
             return [str(v) for v in parsed]
     return [v.strip() for v in value.split(",") if v.strip()]

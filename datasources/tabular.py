@@ -7,8 +7,10 @@ ts: updated_at, value: idx}``: keys are our names, values are theirs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -261,3 +263,33 @@ def feature_collection(doc: Any, layer: str, source: str, where: str, *,
     return read_layer(doc, source=source, layer=layer, key_path=f"datasources.{source}.layers.{layer}",
                       origin=None if where == f"layers.{layer}" else where, id_property=id_property,
                       name_property=name_property, rejects=rejects).collection
+
+
+def json_value(value: Any) -> Any:
+    """A GeoJSON value from the database: text, bytes, or already parsed (json/jsonb)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        value = bytes(value).decode("utf-8", "replace")
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def present(value: Any) -> bool:
+    """Not None and not NaN."""
+    return value is not None and not (isinstance(value, float) and value != value)
+
+
+def json_property(value: Any) -> Any:
+    """A property value JSON can carry."""
+    if not present(value) or value is pd.NaT:
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "item"):   # numpy scalars
+        return value.item()
+    return value if isinstance(value, str | int | float | bool | list | dict) else str(value)

@@ -14,7 +14,6 @@ Unknown words and bad rows are counted in the source's reject counter, named.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -28,7 +27,7 @@ from citybrain.standards import tpi
 from datasources.base import DataSource, Frame, Health, utcnow
 from datasources.cache import CachedSource
 from datasources.errors import BadQuery
-from datasources.tabular import to_utc
+from datasources.tabular import json_property, json_value, to_utc
 from datasources.validation import RejectCounter
 
 if TYPE_CHECKING:
@@ -88,12 +87,12 @@ class SegmentSource:
         rows = self._select(self.spec.geometry.table, self.spec.geometry.columns, "geometry")
         features, bad = [], 0
         for record in rows.to_dict("records"):
-            geometry = _json(record.pop("geometry"))
+            geometry = json_value(record.pop("geometry"))
             if not (isinstance(geometry, dict) and geometry.get("type") in LINES and record.get("id") is not None):
                 bad += 1
                 continue
             fid = str(record["id"])
-            props = {k: _plain(v) for k, v in record.items()}
+            props = {k: json_property(v) for k, v in record.items()}
             props["area_id"] = None if props.get("area_id") is None else str(props["area_id"])
             props.setdefault("name_zh", fid)
             props.setdefault("name_en", props["name_zh"])
@@ -193,28 +192,3 @@ class SegmentSource:
         if ok.any():
             level[ok] = tpi.segment_level(speed[ok].to_numpy(), classes[ok].to_numpy(str))
         return level
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray | memoryview):
-        value = bytes(value).decode("utf-8", "replace")
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """A property value JSON can carry (Decimal and numpy numbers as float)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, str | bool | int | float):
-        return value
-    if hasattr(value, "item"):
-        return value.item()
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)

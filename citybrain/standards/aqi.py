@@ -171,6 +171,19 @@ def hourly_aqi(conc: Mapping[str, float]) -> AqiResult:
     return _result(_sub_indices(conc, _HOURLY))
 
 
+# the table each pollutant is read against, by the period of its concentrations
+_HOURLY_TABLES: dict[str, Period] = {k: period for k, (_p, period) in _HOURLY.items()}
+_DAILY_TABLES: dict[str, Period] = {"pm25": "24h", "pm10": "24h", "so2": "24h", "no2": "24h", "co": "24h",
+                                    "o3": "8h"}
+
+
+def _largest_sub_index(tables: dict[str, Period], given: dict[str, npt.ArrayLike | None]) -> np.ndarray:
+    subs = [np.asarray(iaqi(k, v, tables[k]), dtype=float) for k, v in given.items() if v is not None]
+    if not subs:
+        raise ValueError("no pollutant concentrations given")
+    return np.asarray(reduce(np.maximum, subs), dtype=float)
+
+
 def hourly_aqi_array(
     *,
     pm25: npt.ArrayLike | None = None,
@@ -184,12 +197,8 @@ def hourly_aqi_array(
 
     A pollutant left as None is not considered; a NaN anywhere makes that element's AQI NaN.
     """
-    given = {"pm25": pm25, "pm10": pm10, "so2": so2, "no2": no2, "o3": o3, "co": co}
-    subs = [np.asarray(iaqi(_HOURLY[k][0], v, _HOURLY[k][1]), dtype=float)
-            for k, v in given.items() if v is not None]
-    if not subs:
-        raise ValueError("no pollutant concentrations given")
-    return np.asarray(reduce(np.maximum, subs), dtype=float)
+    return _largest_sub_index(_HOURLY_TABLES, {"pm25": pm25, "pm10": pm10, "so2": so2, "no2": no2,
+                                               "o3": o3, "co": co})
 
 
 def daily_aqi_array(
@@ -206,10 +215,5 @@ def daily_aqi_array(
     ``o3`` is read against the 8-hour table: give the day's largest 8-hour mean where it is
     known; a day's mean is its lower bound. A NaN makes that element's AQI NaN.
     """
-    given = {"pm25": pm25, "pm10": pm10, "so2": so2, "no2": no2, "co": co}
-    subs = [np.asarray(iaqi(k, v, "24h"), dtype=float) for k, v in given.items() if v is not None]
-    if o3 is not None:
-        subs.append(np.asarray(iaqi("o3", o3, "8h"), dtype=float))
-    if not subs:
-        raise ValueError("no pollutant concentrations given")
-    return np.asarray(reduce(np.maximum, subs), dtype=float)
+    return _largest_sub_index(_DAILY_TABLES, {"pm25": pm25, "pm10": pm10, "so2": so2, "no2": no2,
+                                              "o3": o3, "co": co})
