@@ -22,6 +22,7 @@ import yaml
 from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from .catalogue import Catalogue, Indicator, Level, Strict
+from .security import Security
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
@@ -198,6 +199,7 @@ class Config(Strict):
     heartbeat: Heartbeat = Heartbeat()
     map: MapConfig = MapConfig()
     playlists: dict[str, list[PlaylistItem]] = {}
+    security: Security = Security()
     indicators: list[Indicator] = Field(min_length=1)
 
     @model_validator(mode="after")
