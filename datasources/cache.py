@@ -80,7 +80,7 @@ class CachedSource:
     """``source`` behind a flask-caching backend, with timeouts and stale-on-error."""
 
     def __init__(self, source: DataSource, backend: Any, *, prefix: str = "citybrain:",
-                 timeout: float = 5.0, default_ttl: int = 5) -> None:
+                 timeout: float = 5.0, default_ttl: int = 5, redis_client: Any = None) -> None:
         self.source = source
         self.name = source.name
         self.backend = backend
@@ -89,7 +89,7 @@ class CachedSource:
         self.default_ttl = default_ttl
         self.stats = ReadStats()
         self._lock = threading.Lock()
-        self.flight: Flight = flight_for(backend)
+        self.flight: Flight = flight_for(backend, redis_client)
 
     # --- the contract, cached -------------------------------------------------------------
     def areas(self) -> Frame[pd.DataFrame]:

@@ -84,13 +84,13 @@ class NoFlight:
         yield True
 
 
-def flight_for(backend: Any) -> Flight:
-    """The single-flight that matches a flask-caching backend."""
+def flight_for(backend: Any, redis_client: Any = None) -> Flight:
+    """The single-flight that matches a cache backend: across workers on ``redis_client``
+    (the Redis the backend was built on, handed over by whoever built it), else in the process."""
     from flask_caching.backends import NullCache
 
     if isinstance(backend, NullCache):
         return NoFlight()
-    client = getattr(backend, "_write_client", None)
-    if client is not None:
-        return RedisFlight(client, getattr(backend, "key_prefix", "") or "")
+    if redis_client is not None:
+        return RedisFlight(redis_client, getattr(backend, "key_prefix", "") or "")
     return LocalFlight()

@@ -70,7 +70,7 @@ class DataService:
         raw = sources if sources is not None else build_sources(config)
         self.sources: dict[str, CachedSource] = {
             name: CachedSource(src, backend, prefix=config.cache.key_prefix,
-                               timeout=config.cache.read_timeout_seconds)
+                               timeout=config.cache.read_timeout_seconds, redis_client=self.redis)
             for name, src in raw.items()
         }
         # rows an adapter passed but the area hierarchy refuses, per source

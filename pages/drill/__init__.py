@@ -5,6 +5,6 @@ Its public face is what this module exports; the other pages use nothing else of
 
 from __future__ import annotations
 
-from pages.drill.view import domain_page, drill_page, guarded_panel, own_panels, time_drill_id
+from pages.drill.view import domain_layout, drill_page, guarded_panel, time_drill_id
 
-__all__ = ["domain_page", "drill_page", "guarded_panel", "own_panels", "time_drill_id"]
+__all__ = ["domain_layout", "drill_page", "guarded_panel", "time_drill_id"]

@@ -1,8 +1,9 @@
-"""What a drill-down shows for one drill state: bars by area, bars by time, the rows behind.
+"""What a drill-down shows for one drill read: bars by area, bars by time, the rows behind.
 
-The area chart shows the children of the chosen area (its siblings once at the grid);
-the time chart shows the periods one grain below the chosen one (its siblings once at
-the hour). Both come from one read, so they always agree with each other and the grid.
+The values come from one call to :func:`service.drill.read` (the area chart shows the
+children of the chosen area, its siblings once at the leaf; the time chart the periods
+one grain below the chosen one); this module only shapes them, so both charts and the
+grid always agree.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from citybrain.scoring import STATUS_COLOURS
 from citybrain.scoring import status as indicator_status
 from citybrain.timegrain import Period
 from components.drill_charts import Bar
+from service.drill import DrillValues
 from service.kpi import thresholds_apply
-from service.period_values import PeriodValues, period_values
-from service.runtime import Cockpit
+from service.period_values import PeriodValues
 
 NEUTRAL = "#4FA3FF"
 GRID_COLUMNS = ["indicator", "area_id", "area", "level", "period", "bucket", "value", "unit"]
@@ -39,23 +40,16 @@ class DrillView:
     rows: pd.DataFrame             # GRID_COLUMNS
 
 
-def build_view(cockpit: Cockpit, tree: AreaTree, state: DrillState, now: datetime) -> DrillView:
-    """Read and shape everything the drill charts and grid of ``state`` show."""
-    ind, area, period = state.indicator, state.area, state.period
-    children = [a for a in tree.children(area) if a.level in ind.levels]
-    areas = children or tree.siblings(area)
-    span = period if period.grain != "hour" else period.parent   # type: ignore[assignment]
-    buckets = span.children(now)
-    ids = list(dict.fromkeys([area.id, *[a.id for a in areas]]))
-    values = period_values(cockpit.data, ind, ids, period, buckets, now)
-    lang = state.lang
+def build_view(state: DrillState, tree: AreaTree, read: DrillValues, now: datetime) -> DrillView:
+    """The bars and rows of ``state`` from the values the drill read gave."""
+    area, period, values, lang = state.area, state.period, read.values, state.lang
     area_bars = [Bar(a.id, a.name(lang), _value(values.totals, a.id),
                      _colour(state, a, _value(values.totals, a.id)), selected=a.id == area.id)
-                 for a in areas]
+                 for a in read.areas]
     mine = values.table[values.table.area_id == area.id].set_index("bucket").value
     time_bars = [Bar(b.key, _running(b, now, lang), _value(mine, b.key), NEUTRAL, selected=b.key == period.key)
                  for b in values.buckets]
-    return DrillView(state, areas, span, values, area_bars, time_bars,
+    return DrillView(state, read.areas, read.span, values, area_bars, time_bars,
                      _rows(state, tree, values, lang))
 
 

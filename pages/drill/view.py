@@ -15,7 +15,7 @@ from dash import ALL, Input, Output, Patch, State, callback, dcc, html, no_updat
 
 from citybrain.areas import AreaTree
 from citybrain.catalogue import Indicator
-from citybrain.drill import DOMAIN_PAGES, DrillError, DrillState, read_state
+from citybrain.drill import DOMAIN_PAGES, DrillError, DrillState
 from citybrain.i18n import t, valid_lang
 from citybrain.timegrain import PeriodError, parse
 from components.detail_grid import detail_grid, download
@@ -24,8 +24,8 @@ from components.kpi_card import kpi_card
 from components.panels import error_state, freshness_badge, panel
 from pages.common import now_utc, top_bar
 from pages.drill import model
-from service import runtime
-from service.kpi import read_kpis, thresholds_apply
+from service import drill, runtime
+from service.kpi import thresholds_apply
 
 log = logging.getLogger(__name__)
 Extras = Callable[[DrillState, AreaTree, datetime], Sequence[Any]]
@@ -35,12 +35,17 @@ Extras = Callable[[DrillState, AreaTree, datetime], Sequence[Any]]
 _OWN_PANELS: dict[str, Extras] = {}
 
 
-def own_panels(path: str) -> Callable[[Extras], Extras]:
-    """Decorator: ``fn`` builds the own panels of the analysis page at ``path``."""
-    def register(fn: Extras) -> Extras:
-        _OWN_PANELS[path] = fn
-        return fn
-    return register
+def domain_layout(domain: str, extras: Extras) -> Callable[..., html.Div]:
+    """The layout of the page of one domain (its path from ``DOMAIN_PAGES``, its title the
+    domain's i18n key): the domain's indicators from the catalogue, with the page's own
+    panels built by ``extras``. The URL's parameters go straight to :func:`drill_page`."""
+    path = DOMAIN_PAGES[domain]
+    _OWN_PANELS[path] = extras
+
+    def layout(lang: str | None = None, **params: Any) -> html.Div:
+        return drill_page(path, domain, valid_lang(lang), params,
+                          indicators=runtime.current().catalogue.in_domain(domain), extras=extras)
+    return layout
 
 
 def drill_page(path: str, title_key: str, lang: str, params: dict[str, Any], *,
@@ -49,43 +54,31 @@ def drill_page(path: str, title_key: str, lang: str, params: dict[str, Any], *,
     cockpit = runtime.current()
     now = now_utc()
     try:
-        tree = AreaTree(cockpit.data.areas().data)
-        state = read_state(cockpit.catalogue, tree, cockpit.tz, now, indicator=params.get("indicator"),
-                           area=params.get("area"), period=params.get("period"), lang=lang,
-                           default_indicator=indicators[0].id if indicators else None)
+        read = drill.read(cockpit, params, now, lang=lang, cards=indicators)
     except DrillError as exc:
         return html.Div([top_bar(lang, path, title_key),
                          html.Main(panel(t("bad_request", lang), error_state(lang, str(exc))),
                                    className="drill-main")], className="page page-drill")
-    cards = [i for i in indicators if state.area.level in i.levels] or [state.indicator]
-    if state.indicator not in cards:
-        cards = [state.indicator, *cards]
+    state = read.state
     store = {"path": path, "indicator": state.indicator.id, "area": state.area.id,
              "period": None if state.live else state.period.key, "lang": lang,
-             "cards": [i.id for i in cards], "day": state.period.key}
+             "cards": [i.id for i in read.cards], "day": state.period.key}
     other = "zh" if lang == "en" else "en"
     return html.Div([
         top_bar(lang, path, title_key, lang_href=state.href(path, lang=other if other == "en" else None)),
         dcc.Store(id="drill-state", data=store),
         dcc.Location(id="drill-nav", refresh="callback-nav"),
         dcc.Interval(id="drill-tick", interval=60_000),
-        html.Main(_main(cockpit, tree, state, path, cards, now, extras), id="drill-main", className="drill-main"),
+        html.Main(_main(cockpit, read, path, now, extras), id="drill-main", className="drill-main"),
     ], className="page page-drill")
 
 
-def _main(cockpit: runtime.Cockpit, tree: AreaTree, state: DrillState, path: str,
-          cards: Sequence[Indicator], now: datetime, extras: Extras | None) -> list[Any]:
+def _main(cockpit: runtime.Cockpit, read: drill.DrillRead, path: str, now: datetime,
+          extras: Extras | None) -> list[Any]:
     """KPI cards, the drill panel, the page's own panels, the detail rows."""
-    return [html.Div(_kpis(cockpit, cards, state, path, now), id="drill-kpis", className="kpi-grid"),
-            *_with_extras(_drill_panels(cockpit, tree, state, path, now),
-                          extras(state, tree, now) if extras else [])]
-
-
-def domain_page(domain: str, lang: str | None, params: dict[str, Any], extras: Extras) -> html.Div:
-    """The page of one domain (its path from ``DOMAIN_PAGES``, its title the domain's
-    i18n key): the domain's indicators from the catalogue, with the page's own panels."""
-    return drill_page(DOMAIN_PAGES[domain], domain, valid_lang(lang), params,
-                      indicators=runtime.current().catalogue.in_domain(domain), extras=extras)
+    return [html.Div(_kpis(cockpit, read, path), id="drill-kpis", className="kpi-grid"),
+            *_with_extras(_drill_panels(cockpit, read, path, now),
+                          extras(read.state, read.tree, now) if extras else [])]
 
 
 def _with_extras(panels: list[Any], extras: Sequence[Any]) -> list[Any]:
@@ -93,20 +86,17 @@ def _with_extras(panels: list[Any], extras: Sequence[Any]) -> list[Any]:
     return [*panels[:1], *extras, *panels[1:]]
 
 
-def _kpis(cockpit: runtime.Cockpit, cards: Sequence[Indicator], state: DrillState, path: str,
-          now: datetime) -> list[Any]:
+def _kpis(cockpit: runtime.Cockpit, read: drill.DrillRead, path: str) -> list[Any]:
+    state = read.state
+    if read.kpis is None:
+        return [error_state(state.lang, str(read.kpis_error))]
     names = {i.id: i.name(state.lang) for i in cockpit.catalogue}
-    try:
-        kpis = read_kpis(cockpit.data, cards, state.area.id, state.area.level, now)
-    except Exception as exc:  # the rest of the page still shows
-        log.exception("KPI cards failed")
-        return [error_state(state.lang, str(exc))]
     return [kpi_card(k, state.lang, state.href(path, indicator=k.indicator.id), cockpit.tz, names,
-                     selected=k.indicator.id == state.indicator.id) for k in kpis]
+                     selected=k.indicator.id == state.indicator.id) for k in read.kpis]
 
 
-def _drill_panels(cockpit: runtime.Cockpit, tree: AreaTree, state: DrillState, path: str,
-                  now: datetime) -> list[Any]:
+def _drill_panels(cockpit: runtime.Cockpit, read: drill.DrillRead, path: str, now: datetime) -> list[Any]:
+    state, tree = read.state, read.tree
     lang, ind = state.lang, state.indicator
     crumbs = html.Div([
         breadcrumbs([(a.name(lang), state.href(path, area=a.id if a.parent_id else None))
@@ -115,11 +105,9 @@ def _drill_panels(cockpit: runtime.Cockpit, tree: AreaTree, state: DrillState, p
                     + ([] if not state.live else [(t("today_live", lang), None)]), "crumbs-time"),
         html.Span(t("drill_hint", lang), className="drill-hint"),
     ], className="drill-crumbs", id="drill-crumbs")
-    try:
-        view = model.build_view(cockpit, tree, state, now)
-    except Exception as exc:
-        log.exception("drill view failed")
-        return [panel(ind.name(lang), crumbs, error_state(lang, str(exc)), class_name="drill-panel")]
+    if read.values is None:
+        return [panel(ind.name(lang), crumbs, error_state(lang, str(read.values_error)), class_name="drill-panel")]
+    view = model.build_view(state, tree, read.values, now)
     frame = view.values.frame
     badge = freshness_badge(frame.as_of, now, lang, stale=frame.stale, error=frame.error, tz=cockpit.tz)
     unit = ind.unit_in(lang)
@@ -158,12 +146,17 @@ def state_from_store(store: dict[str, Any] | None) -> tuple[DrillState, AreaTree
     """The drill state a callback's store names, checked again on the server."""
     if not isinstance(store, dict):
         raise DrillError("the page's drill state is missing")
+    read = _read_store(store, kpis=False, values=False)
+    return read.state, read.tree
+
+
+def _read_store(store: dict[str, Any], *, kpis: bool, values: bool) -> drill.DrillRead:
+    """The drill read of a page's store: its state checked again on the server."""
     cockpit = runtime.current()
-    tree = AreaTree(cockpit.data.areas().data)
-    state = read_state(cockpit.catalogue, tree, cockpit.tz, now_utc(), indicator=store.get("indicator"),
-                       area=store.get("area"), period=store.get("period"),
-                       lang="en" if store.get("lang") == "en" else "zh")
-    return state, tree
+    cat = cockpit.catalogue
+    cards = [cat.get(i) for i in store.get("cards") or [] if isinstance(i, str) and i in cat]
+    return drill.read(cockpit, store, now_utc(), lang="en" if store.get("lang") == "en" else "zh",
+                      cards=cards, kpis=kpis, values=values)
 
 
 @callback(Output("drill-nav", "href", allow_duplicate=True), Input("drill-by-area", "clickData"),
@@ -214,8 +207,13 @@ def on_export(_csv: int | None, _xlsx: int | None, store: dict[str, Any]) -> Any
     from dash import ctx
 
     fmt = "xlsx" if ctx.triggered_id == "drill-export-xlsx" else "csv"
-    state, tree = state_from_store(store)
-    view = model.build_view(runtime.current(), tree, state, now_utc())
+    if not isinstance(store, dict):
+        raise DrillError("the page's drill state is missing")
+    read = _read_store(store, kpis=False, values=True)
+    if read.values is None:
+        raise read.values_error or DrillError("no values")
+    state = read.state
+    view = model.build_view(state, read.tree, read.values, now_utc())
     lang = state.lang
     columns = [("indicator", t("indicator", lang)), ("area_id", "ID"), ("area", t("area", lang)),
                ("period", t("period", lang)), ("value", t("value", lang)), ("unit", t("unit", lang))]
@@ -228,17 +226,20 @@ def refresh(_tick: int, store: dict[str, Any]) -> Any:
     """Each tick the KPI cards show the newest values; a page on 'today' that is still open
     at local midnight is drawn again for the new day."""
     now = now_utc()
+    if not isinstance(store, dict):
+        return [error_state("zh", "the page's drill state is missing")], no_update
     try:
-        state, tree = state_from_store(store)
+        read = _read_store(store, kpis=True, values=False)
     except DrillError as exc:
         return [error_state("zh", str(exc))], no_update
-    cockpit = runtime.current()
-    cards = [cockpit.catalogue.get(i) for i in store.get("cards", []) if i in cockpit.catalogue]
-    if state.live and store.get("day") != state.period.key:
-        extras = _OWN_PANELS.get(store["path"])
-        return _main(cockpit, tree, state, store["path"], cards, now, extras), {**store, "day": state.period.key}
+    cockpit, state, path = runtime.current(), read.state, store.get("path")
+    if path not in (*DOMAIN_PAGES.values(), "/drill"):
+        return [error_state(state.lang, "the page's drill state names no drill page")], no_update
+    if state.live and store.get("day") != state.period.key:   # midnight: the new day drawn whole
+        read = _read_store(store, kpis=True, values=True)
+        return _main(cockpit, read, path, now, _OWN_PANELS.get(path)), {**store, "day": state.period.key}
     main = Patch()
-    main[0] = html.Div(_kpis(cockpit, cards, state, store["path"], now), id="drill-kpis", className="kpi-grid")
+    main[0] = html.Div(_kpis(cockpit, read, path), id="drill-kpis", className="kpi-grid")
     return main, no_update
 
 

@@ -18,21 +18,15 @@ from citybrain.timegrain import Period, today
 from components.drill_charts import Bar, bar_figure, drill_graph
 from components.panels import not_connected
 from pages.common import events_missing
-from pages.drill import domain_page, guarded_panel, own_panels, time_drill_id
+from pages.drill import domain_layout, guarded_panel, time_drill_id
 from pages.safety import model as dm
 from service import runtime
 from service.period_values import period_values
 
-dash.register_page(__name__, path="/safety", name="公共安全", title="公共安全 · Safety", order=3)
 TREND_DAYS = 30
 HAZARD_FLOW = ("hazards_found_today", "hazards_rectified_today")
 
 
-def layout(lang: str | None = None, **params: Any) -> html.Div:
-    return domain_page("safety", lang, params, extras)
-
-
-@own_panels("/safety")
 def extras(state: DrillState, tree: AreaTree, now: datetime) -> list[Any]:
     """The safety page's own panels; each shows its error in place."""
     lang = state.lang
@@ -41,6 +35,11 @@ def extras(state: DrillState, tree: AreaTree, now: datetime) -> list[Any]:
         guarded_panel(lang, "hazards_flow", _hazard_flow, state, now),
         guarded_panel(lang, "trend_year_title", _trend, state, now),
     ], className="extras-row")]
+
+
+layout = domain_layout("safety", extras)   # the URL's parameters go straight to the drill view
+dash.register_page(__name__, path="/safety", name="公共安全",
+                   title="公共安全 · Safety", order=3)
 
 
 def _alerts_by_type(state: DrillState, tree: AreaTree, now: datetime) -> Any:

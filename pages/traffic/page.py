@@ -20,26 +20,25 @@ from citybrain.timegrain import today
 from components.drill_charts import Bar, bar_figure, drill_graph
 from components.panels import not_connected
 from pages.common import area_outline, events_missing, layer_missing
-from pages.drill import domain_page, guarded_panel, own_panels, time_drill_id
+from pages.drill import domain_layout, guarded_panel, time_drill_id
 from pages.traffic import model as dm
 from service import runtime
 from service.period_values import period_values
 
-dash.register_page(__name__, path="/traffic", name="交通运行", title="交通运行 · Traffic", order=2)
 LEVEL_COLOURS = {lv.level: lv.colour for lv in LEVELS}
 
 
-def layout(lang: str | None = None, **params: Any) -> html.Div:
-    return domain_page("traffic", lang, params, extras)
-
-
-@own_panels("/traffic")
 def extras(state: DrillState, tree: AreaTree, now: datetime) -> list[Any]:
     """The traffic page's own panels; each shows its error in place."""
     return [html.Div([guarded_panel(state.lang, "top_roads", _top_roads, state, tree),
                       guarded_panel(state.lang, "hour_profile", _hour_profile, state, now),
                       guarded_panel(state.lang, "incident_times", _incident_times, state, tree, now)],
                      className="extras-row")]
+
+
+layout = domain_layout("traffic", extras)   # the URL's parameters go straight to the drill view
+dash.register_page(__name__, path="/traffic", name="交通运行",
+                   title="交通运行 · Traffic", order=2)
 
 
 def _top_roads(state: DrillState, tree: AreaTree | None = None) -> Any:
