@@ -6,6 +6,10 @@ encoded body is kept for five minutes: a map opening asks for eight layers at on
 of them megabytes, and encoding each again for every screen was most of the server's
 share of the map's first draw. :func:`warm` encodes them at start-up, so the first
 screens after a restart (a whole wall reconnecting) do not pay for it either.
+
+A body is what the request's scope may see (the data service cuts it), so it is kept
+per scope's areas and personal right, and answered ``private``: no shared proxy may
+hand one person's body to another.
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ from citybrain.memo import TtlMemo
 from datasources.errors import DataSourceError
 from service.data import DataService
 
-from . import runtime
+from . import runtime, scope
 
 log = logging.getLogger(__name__)
 
 MAX_AGE = 3600
-BODIES = TtlMemo(seconds=300)    # (data service, layer name) -> (encoded GeoJSON, its ETag)
+BODIES = TtlMemo(seconds=300)    # (data service, layer name, scope view) -> (encoded GeoJSON, its ETag)
 
 
 class _Unavailable(Exception):
@@ -57,22 +61,33 @@ def register(server: Flask) -> None:
     def geo_layer(name: str) -> Response:
         try:
             data = runtime.current().data
-            body, etag = BODIES.get((data, name), lambda: _encoded(data, name))
+            body, etag = _body(data, name)
         except _Unavailable as exc:
             abort(exc.status, description=exc.description)
         if request.if_none_match.contains(etag):
             return Response(status=304, headers={"ETag": f'"{etag}"'})
         return Response(body, mimetype="application/geo+json", headers={
-            "ETag": f'"{etag}"', "Cache-Control": f"public, max-age={MAX_AGE}"})
+            "ETag": f'"{etag}"', "Cache-Control": f"private, max-age={MAX_AGE}", "Vary": "Cookie"})
+
+
+def _body(data: DataService, name: str) -> tuple[bytes, str]:
+    """The encoded layer the current scope sees, kept per scope view."""
+    return BODIES.get((data, name, scope.current().view_key), lambda: _encoded(data, name))
 
 
 def warm(server: Flask, names: Iterable[str]) -> None:
-    """Read and encode the layers ``names`` now, through the route itself. A layer that
-    cannot be read is logged and left for its first request: start-up never fails here."""
-    client = server.test_client()
+    """Read and encode the layers ``names`` now, as the whole city sees them (the body most
+    screens ask for). A layer that cannot be read is logged and left for its first
+    request: start-up never fails here."""
+    data = runtime.current().data
     started = time.perf_counter()
-    for name in names:
-        status = client.get(f"/geo/{name}.json").status_code
-        if status != 200:
-            log.warning("map layer %s not ready at start-up (HTTP %s)", name, status)
+    everyone = scope.Scope("start-up", frozenset({"wall"}), None, False)
+    with server.test_request_context(), scope.using(everyone):
+        for name in names:
+            try:
+                _body(data, name)
+            except _Unavailable as exc:
+                log.warning("map layer %s not ready at start-up (HTTP %s)", name, exc.status)
+            except Exception:  # noqa: BLE001 - logged; the layer's first request tries again
+                log.exception("map layer %s not ready at start-up", name)
     log.info("map geometry encoded in %.2f s", time.perf_counter() - started)

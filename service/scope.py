@@ -32,6 +32,12 @@ class Scope:
     def unlimited(self) -> bool:
         return self.areas is None
 
+    @property
+    def view_key(self) -> tuple[frozenset[str] | None, bool]:
+        """What decides the data this scope is shown: key any memo of rendered or read views
+        by it, so one person's view is never served to another."""
+        return (self.areas, self.personal)
+
 
 EVERYTHING = Scope("system", frozenset({"admin"}), None, True)
 NOTHING = Scope("nobody", frozenset(), frozenset(), False, frozenset())
