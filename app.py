@@ -18,6 +18,8 @@ import dash
 from dash import Dash, html
 from flask import jsonify
 
+from access import gate as access_gate
+from access.install import install as install_access
 from citybrain.config import Config, ConfigError
 from datasources.registry import load_checked
 from pages.map.model import OPENING_GEOMETRY, has_layer
@@ -49,6 +51,7 @@ def create_app(config: Config | None = None) -> Dash:
     def health():  # type: ignore[no-untyped-def]
         return jsonify({**runtime.current().data.health(), "walls": walls.walls_of(server)})
 
+    install_access(app, cockpit)   # sign-in, roles, wall tokens: one gate before every request
     return app
 
 
@@ -70,11 +73,13 @@ logging.basicConfig(level=os.environ.get("CITYBRAIN_LOG_LEVEL", "INFO"),
 app = _app_or_exit()
 server = app.server
 # Dash builds its callback map on the first request; build it now, so the first concurrent
-# requests of a fresh gunicorn worker never see "Callback function not found".
-server.test_client().get("/_dash-dependencies")
-# and read the map's opening geometry, so the first screens after a restart find it ready
-# (only the layers this site's stores have: a platform without roads is not a warning)
-geo_routes.warm(server, [name for name in OPENING_GEOMETRY if has_layer(runtime.current(), name)])
+# requests of a fresh gunicorn worker never see "Callback function not found"; and read the
+# map's opening geometry, so the first screens after a restart find it ready (only the layers
+# this site's stores have: a platform without roads is not a warning). Both through the app
+# in this thread, which the sign-in gate trusts.
+with access_gate.trusted():
+    server.test_client().get("/_dash-dependencies")
+    geo_routes.warm(server, [name for name in OPENING_GEOMETRY if has_layer(runtime.current(), name)])
 
 if __name__ == "__main__":
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),

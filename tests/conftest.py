@@ -6,9 +6,11 @@ it is a failure, so CI never passes on tests it did not run.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The access tables (users, wall tokens, audit) and the session secret of this test run live
+# in a folder of its own, set before the app is imported; the servers tests start inherit it.
+ACCESS_DIR = Path(tempfile.mkdtemp(prefix="citybrain-access-"))
+os.environ["CITYBRAIN_DATA_DIR"] = str(ACCESS_DIR)
+os.environ.pop("CITYBRAIN_ACCESS_DB", None)
+atexit.register(shutil.rmtree, ACCESS_DIR, True)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)

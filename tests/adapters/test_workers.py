@@ -15,9 +15,13 @@ import requests
 
 from citybrain.config import DEFAULT_CONFIG, load_config
 from service.data import DataService
+from tests.access.helpers import sign_in_http
 from tests.servers import free_port, serve_gunicorn
 
 ROUNDS = 40
+# signed in as an admin; a new connection per request, so both workers serve
+WEB = requests.Session()
+WEB.headers["Connection"] = "close"
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     port = free_port()
     proc = serve_gunicorn(DEFAULT_CONFIG, port, log)
     try:
+        sign_in_http(WEB, f"http://127.0.0.1:{port}")
         yield f"http://127.0.0.1:{port}", log
     finally:
         proc.terminate()
@@ -33,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 
 def _callbacks(base: str) -> list[dict[str, Any]]:
-    return list(requests.get(f"{base}/_dash-dependencies", timeout=30).json())
+    return list(WEB.get(f"{base}/_dash-dependencies", timeout=30).json())
 
 
 def _by_output(deps: list[dict[str, Any]], needle: str) -> dict[str, Any]:
@@ -77,7 +82,7 @@ def _page(base: str, deps: list[dict[str, Any]], path: str, search: str) -> Any:
     body = {"output": router["output"], "outputs": _outputs(router["output"]), "inputs": inputs,
             "changedPropIds": ["_pages_location.pathname"], "state": [
                 {"id": s["id"], "property": s["property"]} for s in router["state"]]}
-    answer = requests.post(f"{base}/_dash-update-component", json=body, timeout=60)
+    answer = WEB.post(f"{base}/_dash-update-component", json=body, timeout=60)
     assert answer.status_code == 200, answer.text[:500]
     return answer.json()["response"]["_pages_content"]["children"]
 
@@ -112,7 +117,7 @@ def test_the_drill_refresh_answers_for_the_urls_area_from_both_workers(server: t
             "state": [{"id": "drill-state", "property": "data", "value": store}]}
     before = _served_by(log, "/_dash-update-component")
     for _ in range(ROUNDS):
-        answer = requests.post(f"{base}/_dash-update-component", json=body, timeout=60)
+        answer = WEB.post(f"{base}/_dash-update-component", json=body, timeout=60)
         assert answer.status_code == 200, answer.text[:500]
         main = json.dumps(answer.json()["response"]["drill-main"]["children"], ensure_ascii=False)
         assert "drill-kpis" in main and f"area={district}" in main, main[:300]
@@ -142,7 +147,7 @@ def test_the_wall_refresh_answers_every_panel_from_both_workers(server: tuple[st
                 "state": [{"id": "wall-regions", "property": "data", "value": regions},
                           {"id": "wall-lang", "property": "data", "value": "zh"},
                           {"id": "wall-prints", "property": "data", "value": None}]}
-        answer = requests.post(f"{base}/_dash-update-component", json=body, timeout=60)
+        answer = WEB.post(f"{base}/_dash-update-component", json=body, timeout=60)
         assert answer.status_code == 200, answer.text[:500]
         response = answer.json()["response"]
         shown = [v["children"] for k, v in response.items() if '"wall-panel"' in k]

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from service import runtime
+from tests.access.helpers import sign_in_browser
 from tests.conftest import CHROMIUM, require
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -21,6 +22,24 @@ SHOTS = Path(__file__).resolve().parent / "screenshots"
 def _browser_present() -> None:
     require(shutil.which("chromedriver") is not None and Path(CHROMIUM).exists(),
             "Chromium and chromedriver (apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture(autouse=True)
+def _signed_in(request: pytest.FixtureRequest) -> None:
+    """``dash_duo.start_server`` signs the browser in (as an admin, through the real /login
+    form) before it opens the app; ``navigate=False`` leaves the browser signed out."""
+    if "dash_duo" not in request.fixturenames:
+        return
+    duo = request.getfixturevalue("dash_duo")
+    start = duo.start_server
+
+    def start_signed_in(app: Any, navigate: bool = True, **kwargs: Any) -> None:
+        start(app, navigate=False, **kwargs)
+        if navigate:
+            sign_in_browser(duo.driver, duo.server.url)
+            duo.server_url = duo.server.url
+
+    duo.start_server = start_signed_in
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -15,6 +15,7 @@ from datasources.errors import StoreUnavailable
 from pages.heartbeat import page as heartbeat
 from service import runtime
 from service.data import DataService
+from tests.access.helpers import sign_in
 
 
 class DeadStore:
@@ -104,7 +105,7 @@ def test_health_shows_the_failing_adapter(dead_cockpit: runtime.Cockpit) -> None
 
 
 def test_pages_answer_with_200() -> None:
-    client = cockpit_app.server.test_client()
+    client = sign_in(cockpit_app.server.test_client())
     assert client.get("/").status_code == 200
     assert client.get("/?lang=en").status_code == 200
     assert client.get("/_dash-layout").status_code == 200

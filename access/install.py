@@ -1,0 +1,30 @@
+"""``install(app, cockpit)``: sign-in, sessions, the gate and the audit sink on one app."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dash
+
+from . import audit, bootstrap, login, sessions, views
+from .gate import Gate
+from .store import Store
+
+
+def install(app: dash.Dash, cockpit: Any) -> Gate:
+    """Everything of :mod:`access` on ``app``'s server, for ``cockpit``'s config."""
+    security = cockpit.config.security
+    server = app.server
+    store = Store.for_config(security)
+    known = sessions.Sessions(store, security, cockpit.config.playlists)
+    sessions.install(server, known, security)
+    login.register(server, store, known)
+    views.CITY["name"] = cockpit.config.city.name_zh
+    gate = Gate(app, security)
+    server.before_request(gate)
+    server.extensions["citybrain_access"] = {"store": store, "sessions": known, "gate": gate}
+    audit.install(store)
+    port = os.environ.get("PORT", "8050")
+    bootstrap.ensure_admin(store, f"http://127.0.0.1:{port}")
+    return gate
