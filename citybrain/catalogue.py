@@ -7,6 +7,7 @@ config by :mod:`citybrain.config`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
@@ -31,6 +32,9 @@ STANDARD_INPUTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {   # (requi
 # ``daily_total`` for counters that restart at local midnight (alerts today): a day is
 # its last value, an hour the rise within it, a month the sum of its days.
 TimeRollup = Literal["mean", "sum", "max", "min", "latest", "daily_total"]
+# no indicator measures beyond this magnitude: the bound of one without ``valid`` (a store's
+# 1e308 is a fault, not a reading; a tile could not show it and the index would not survive it)
+MAGNITUDE_LIMIT = 1e15
 
 
 class Strict(BaseModel):
@@ -111,6 +115,33 @@ class Rollup(Strict):
         return [n for n in names if n]
 
 
+class ValidRange(Strict):
+    """The values an indicator can take (``valid: {min: 0, max: 100}`` for a percentage);
+    a store's value outside it is rejected and counted, never shown or scored. Either end
+    may be left out; the other stays within ±:data:`MAGNITUDE_LIMIT`."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _finite_numbers(cls, value: object) -> object:
+        if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+            raise ValueError(f"expected a finite number, found {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> ValidRange:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"expected min <= max, found min={self.min} and max={self.max}")
+        return self
+
+    def bounds(self) -> tuple[float, float]:
+        """(lowest, highest) plausible value, the magnitude limit where an end is open."""
+        return (-MAGNITUDE_LIMIT if self.min is None else self.min,
+                MAGNITUDE_LIMIT if self.max is None else self.max)
+
+
 class Binding(Strict):
     """Which datasource answers for an indicator, where its leaf facts live, and with which
     query.
@@ -155,6 +186,7 @@ class Indicator(Strict):
     weight: float = Field(default=0.0, ge=0)
     headline: bool = False
     decimals: int = Field(default=1, ge=0, le=4)
+    valid: ValidRange = ValidRange()
     definition_zh: str = ""
     definition_en: str = ""
     owner: str = ""
@@ -216,6 +248,11 @@ class Indicator(Strict):
     def leaf_level(self) -> Level:
         """The level of the facts the store gives: the binding's, else the finest of ``levels``."""
         return self.binding.level or max(self.levels, key=LEVEL_ORDER.index)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The plausible values of this indicator (``valid``, else ±MAGNITUDE_LIMIT)."""
+        return self.valid.bounds()
 
     @property
     def cadence(self) -> int:

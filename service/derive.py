@@ -22,6 +22,7 @@ import pandas as pd
 
 from datasources.base import LATEST_COLUMNS, SERIES_COLUMNS, Adapter, Frame, utcnow
 from datasources.errors import BadQuery, DataSourceError
+from datasources.validation import Plausibility
 
 from .hierarchy import LEVELS, Hierarchy
 from .rollup import combine, combine_each
@@ -62,6 +63,8 @@ class Deriver:
         self.hierarchy = hierarchy
         self._memo: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Frame[pd.DataFrame]]] = OrderedDict()
         self.on_unknown = on_unknown or (lambda source, what, n, example: None)
+        # values no indicator can take (1e308, true, NaN, outside ``valid``): out and counted
+        self.plausible = Plausibility(catalogue)
 
     # --- planning -------------------------------------------------------------------------
     def leaf(self, ind: Indicator, *, history: bool = False) -> str:
@@ -108,7 +111,8 @@ class Deriver:
             parts.append(values.assign(indicator=ind.id)[LATEST_COLUMNS])
             used.append(frames[0])
             inputs += frames[1:]
-        return self._keep(key, signature, _assemble(parts, used, missing, LATEST_COLUMNS, inputs))
+        return self._keep(key, signature, self._derived(
+            _assemble(parts, used, missing, LATEST_COLUMNS, inputs), (key, signature)))
 
     def _plain_latest(self, wanted: list[tuple[Indicator, Plan]], level: str, hier: Hierarchy | None,
                       reads: dict[tuple[str, str], Any], parts: list[pd.DataFrame],
@@ -137,6 +141,24 @@ class Deriver:
             used.append(frame)
             done |= ids
         return done
+
+    # --- plausible values only ---------------------------------------------------------------
+    def _plausible(self, frame: Frame[pd.DataFrame], what: str, read: Any) -> Frame[pd.DataFrame]:
+        """A store's frame without the values its indicators cannot take (counted once a fetch)."""
+        data = self.plausible.check(frame.data, source=frame.source, what=what,
+                                    fetch=(read, frame.fetched_at, frame.stale))
+        return frame if data is frame.data else replace(frame, data=data)
+
+    def _derived(self, frame: Frame[pd.DataFrame], fetch: Any) -> Frame[pd.DataFrame]:
+        """A derived result without values outside their indicator's range (a ratio of two
+        plausible columns can still be 500 %); an indicator left with none says why."""
+        data = self.plausible.check(frame.data, source=frame.source, what="derived", fetch=fetch,
+                                    keep_missing=True)
+        if len(data) == len(frame.data):
+            return frame
+        lost = set(frame.data["indicator"]) - set(data["indicator"]) - set(frame.missing)
+        reasons = {**frame.missing, **{i: "its values lie outside the valid range" for i in lost}}
+        return replace(frame, data=data.reset_index(drop=True), missing=reasons)
 
     # --- a memo of derived results ---------------------------------------------------------
     @staticmethod
@@ -207,6 +229,7 @@ class Deriver:
                 for ind in inds:
                     reads[(ind.id, level)] = exc
                 continue
+            frame = self._plausible(frame, f"latest at {level}", tuple(i.id for i in inds))
             known = hier.ids_at(level) if hier is not None else None
             rows = self._count_unknown(frame.data, known, frame.source, f"latest at {level}")
             split = dict(iter(rows.groupby("indicator", sort=False))) if not rows.empty else {}
@@ -305,7 +328,8 @@ class Deriver:
         for ind_id in [i.id for i in inds]:
             if any(p["indicator"].iloc[0] == ind_id for p in parts if not p.empty):
                 missing.pop(ind_id, None)
-        return self._keep(key, signature, _assemble(parts, used, missing, SERIES_COLUMNS))
+        return self._keep(key, signature, self._derived(
+            _assemble(parts, used, missing, SERIES_COLUMNS), (key, signature)))
 
     def _series_reads(self, jobs: list[tuple[Indicator, Plan, dict[str, str]]], start: datetime,
                       end: datetime, step: timedelta) -> dict[tuple[str, tuple[str, ...]], Any]:
@@ -323,6 +347,7 @@ class Deriver:
             else:
                 try:
                     result = self.sources[source].series(inds, list(leaves), start, end, step)
+                    result = self._plausible(result, "series", (leaves, start, end, step))
                 except DataSourceError as exc:
                     result = exc
             for ind in inds:
