@@ -69,7 +69,7 @@ class Masker:
                     if mask:
                         out = out.copy() if out is data else out
                         out[column] = values.map(lambda v, n=name: mask_value(n, v))
-            elif column not in scalar and values.dtype == object:
+            elif column not in scalar and (values.dtype == object or pd.api.types.is_string_dtype(values)):
                 seen: set[str] = set()
                 nested = values.map(lambda v, s=seen: self.nested(v, s, mask=mask))
                 hit = pd.Series([bool(x[1]) for x in nested], index=data.index)
