@@ -30,8 +30,9 @@ EXPORT_MAX_ROWS = 100_000          # one export never reads more than this many 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")   # cells a spreadsheet would run as a formula
 
 
-def record(store: Store, actor: str, action: str, target: str = "", **detail: Any) -> None:
-    """Append one event; a failing database is logged, never the reason a request fails."""
+def record(store: Store, actor: str, action: str, target: str = "", /, **detail: Any) -> None:
+    """Append one event (``detail`` may use any key, ``action`` included); a failing database
+    is logged, never the reason a request fails."""
     client = (request.remote_addr or "") if has_request_context() else "cli"
     try:
         with store() as session, session.begin():

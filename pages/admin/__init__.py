@@ -1,0 +1,1 @@
+"""The admin page (/admin): users, wall tokens, the platform check and the audit trail."""
