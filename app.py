@@ -22,6 +22,8 @@ from access import gate as access_gate
 from access.install import install as install_access
 from citybrain.config import Config, ConfigError
 from datasources.registry import load_checked
+from guard import callback_log
+from guard import install as install_guard
 from pages.map.model import OPENING_GEOMETRY, has_layer
 from service import geo_routes, runtime, walls
 
@@ -52,12 +54,13 @@ def create_app(config: Config | None = None) -> Dash:
         return jsonify({**runtime.current().data.health(), "walls": walls.walls_of(server)})
 
     install_access(app, cockpit)   # sign-in, roles, wall tokens: one gate before every request
+    install_guard(app, cockpit.config)   # headers, Host allow-list, body and rate limits
     return app
 
 
 def _on_callback_error(err: Exception) -> None:
-    """Anything a callback did not handle: logged, never a traceback on a wall."""
-    log.error("callback failed: %s: %s", type(err).__name__, err, exc_info=err)
+    """Anything a callback did not handle: logged (deduplicated, capped), never a traceback on a wall."""
+    callback_log.failed(err)
 
 
 def _app_or_exit() -> Dash:

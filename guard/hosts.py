@@ -2,7 +2,9 @@
 app code runs (no links or redirects built on a forged Host, no cache keyed by it).
 
 Entries are host names (the port is ignored), ``*`` for any host, or ``.example.org`` for
-that domain and every name under it.
+that domain and every name under it. A client on this machine may always name the machine
+itself (``localhost``, ``127.0.0.1``, ``::1``): the app's own start-up requests do, and such
+a name lets no link or redirect point elsewhere.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from guard.wsgi import WSGIApp, plain_response
+
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def host_name(value: str) -> str:
@@ -40,6 +44,7 @@ class HostAllowList:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        if not self.allows(host):
+        local = environ.get("REMOTE_ADDR") in LOOPBACK and host_name(host) in LOOPBACK
+        if not (local or self.allows(host)):
             return plain_response(start_response, 400, "unknown host")
         return self.app(environ, start_response)

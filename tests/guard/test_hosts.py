@@ -47,3 +47,12 @@ def test_only_listed_hosts_reach_the_app(host: str, status: int) -> None:
 def test_a_star_allows_any_host() -> None:
     app, _ = client(["*"])
     assert app.test_client().get("/", headers={"Host": "anything.example"}).status_code == 200
+
+
+@pytest.mark.parametrize(("peer", "host", "status"), [
+    ("127.0.0.1", "localhost", 200), ("::1", "127.0.0.1:8050", 200), ("127.0.0.1", "evil.example", 400),
+    ("10.0.0.9", "localhost", 400), ("10.0.0.9", "cockpit.example.org", 200)])
+def test_this_machine_may_always_name_itself(peer: str, host: str, status: int) -> None:
+    app, _ = client(["cockpit.example.org"])
+    reply = app.test_client().get("/", headers={"Host": host}, environ_base={"REMOTE_ADDR": peer})
+    assert reply.status_code == status
