@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from sqlalchemy import event
 
 from service import scope
 
@@ -28,6 +29,16 @@ log = logging.getLogger("citybrain.audit")
 COLUMNS = ("id", "at", "actor", "action", "target", "detail", "client")
 EXPORT_MAX_ROWS = 100_000          # one export never reads more than this many rows
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")   # cells a spreadsheet would run as a formula
+
+
+class AppendOnly(RuntimeError):
+    """Something tried to change or remove an audit event."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(_mapper: Any, _connection: Any, target: AuditEvent) -> None:
+    raise AppendOnly(f"audit event {target.id} cannot be changed or removed: the trail is append-only")
 
 
 def record(store: Store, actor: str, action: str, target: str = "", /, **detail: Any) -> None:

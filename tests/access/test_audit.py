@@ -276,3 +276,16 @@ def test_admin_revokes_a_wall_token_from_the_page(cockpit: Any) -> None:
     assert "Revoked: page-revoke-wall" in texts(answer.get_json()["response"]["admin-revoke-msg"]["children"])
     newest = sql_rows(store, "WHERE action = 'token_revoked'")[0]
     assert newest[1:4] == ("test-admin", "token_revoked", f"{wall.id}:page-revoke-wall")
+
+
+def test_audit_events_cannot_be_changed_or_removed_through_the_access_tables(store: Store) -> None:
+    from access.store import AuditEvent
+
+    audit.record(store, "someone", "sign_in", "someone")
+    with store() as session, pytest.raises(audit.AppendOnly):
+        session.scalars(sa.select(AuditEvent)).one().actor = "someone-else"
+        session.commit()
+    with store() as session, pytest.raises(audit.AppendOnly):
+        session.delete(session.scalars(sa.select(AuditEvent)).one())
+        session.commit()
+    assert [r[1] for r in sql_rows(store)] == ["someone"]
