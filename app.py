@@ -16,16 +16,18 @@ from pathlib import Path
 
 import dash
 from dash import Dash, html
-from flask import jsonify
+from flask import jsonify, request
 
 from access import gate as access_gate
 from access.install import install as install_access
+from access.store import database_url
 from citybrain.config import Config, ConfigError
 from datasources.registry import load_checked
 from guard import callback_log
 from guard import install as install_guard
 from pages.map.model import OPENING_GEOMETRY, has_layer
 from service import geo_routes, runtime, walls
+from service.health import respond as health_answer
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("citybrain")
@@ -47,11 +49,14 @@ def create_app(config: Config | None = None) -> Dash:
     server = app.server
 
     geo_routes.register(server)
-    walls.register(server, walls.registry_for(cockpit.data.redis))
+    walls.register(server, walls.registry_for(   # shared by the workers: the cache's Redis, else SQL
+        cockpit.data.redis, cockpit.config.security.limits, sql_url=database_url(cockpit.config.security),
+        key=f"{cockpit.config.cache.key_prefix}walls"))
 
     @server.route("/health")
     def health():  # type: ignore[no-untyped-def]
-        return jsonify({**runtime.current().data.health(), "walls": walls.walls_of(server)})
+        body, code = health_answer(server, request)   # status for anyone, details for admins
+        return jsonify(body), code
 
     install_access(app, cockpit)   # sign-in, roles, wall tokens: one gate before every request
     install_guard(app, cockpit.config)   # headers, Host allow-list, body and rate limits

@@ -11,6 +11,7 @@ from typing import Any
 from dash import html
 
 from citybrain.i18n import t
+from datasources.errors import on_screen, public
 
 
 def panel(title: str, *children: Any, panel_id: str | None = None, badge: Any = None,
@@ -33,12 +34,12 @@ def freshness_badge(as_of: datetime | None, now: datetime, lang: str, *, stale: 
                     error: str | None = None, tz: Any = None) -> html.Span:
     """As-of time and age of a panel's data; stale data looks stale and says why."""
     if as_of is None:
-        return html.Span(t("no_data", lang), className="badge badge-stale", title=error or "")
+        return html.Span(t("no_data", lang), className="badge badge-stale", title=_hover(error))
     local = as_of.astimezone(tz) if tz else as_of
     text = f"{t('updated', lang)} {local:%H:%M:%S} · {age_text(as_of, now, lang)}"
     if stale:
         return html.Span([html.Span(t("stale", lang), className="badge-flag"), text],
-                         className="badge badge-stale", title=error or "")
+                         className="badge badge-stale", title=_hover(error))
     return html.Span(text, className="badge badge-fresh")
 
 
@@ -50,19 +51,28 @@ def live_badge(as_of: datetime | None, lang: str, *, max_age_s: float, stale: bo
     flag = html.Span(t("stale", lang), className="badge-flag")
     if as_of is None:
         return html.Span([flag, t("no_data", lang)], className="badge live-badge badge-stale",
-                         title=error or "")
+                         title=_hover(error))
     local = as_of.astimezone(tz) if tz else as_of
     return html.Span(
         [flag, f"{t('updated', lang)} {local:%H:%M:%S}", html.Span(className="badge-age")],
-        className=f"badge live-badge {'badge-stale' if stale else 'badge-fresh'}", title=error or "",
+        className=f"badge live-badge {'badge-stale' if stale else 'badge-fresh'}", title=_hover(error),
         **{"data-as-of": round(as_of.timestamp() * 1000), "data-max-age": round(max_age_s * 1000),
            "data-ago-s": t("ago_s", lang, n="{n}"), "data-ago-m": t("ago_m", lang, n="{n}")})
 
 
-def error_state(lang: str, message: str) -> html.Div:
-    """What a panel shows when its callback could not produce data."""
+def error_state(lang: str, message: BaseException | str, *, public: bool = False) -> html.Div:
+    """What a panel shows when its callback could not produce data: a short category and
+    a reference, the details logged under it (:func:`datasources.errors.public`). Only a
+    ``public`` message (our own words about the request, e.g. a bad URL parameter) is shown
+    as it is."""
+    shown = str(message) if public else on_screen(message, lang)
     return html.Div([html.Div(t("error_panel", lang), className="error-title"),
-                     html.Div(message, className="error-detail")], className="panel-error")
+                     html.Div(shown, className="error-detail")], className="panel-error")
+
+
+def _hover(error: str | None) -> str:
+    """A badge's hover text for ``error``: its category and reference, never its details."""
+    return public(error) if error else ""
 
 
 NOT_CONNECTED = {"zh": "未接入", "en": "Not connected"}

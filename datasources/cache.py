@@ -7,7 +7,11 @@ flask-caching's backends sit in front of every adapter read: ``SimpleCache`` in 
 process by default, ``RedisCache`` when a Redis URL is configured. Each read is cached
 for its indicators' refresh seconds. When the adapter raises or times out, the last
 good value is served marked stale; when there never was one, an empty frame marked
-stale. A fault of the cache itself is logged and bypassed, never breaks a read.
+stale. A fault of the cache itself never breaks a read: a shared cache (Redis) is wrapped
+in :class:`FallbackCache`, which keeps every value in the process too and, after a fault,
+skips the shared cache for a few seconds (a hung Redis costs one timeout, not one per read).
+A store that hung is likewise rested for a few seconds, served from its last good values.
+The error a stale frame carries is a category and a reference (the details are logged).
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ from .base import (
     LiveAttributes,
     utcnow,
 )
-from .errors import BadQuery, DataSourceError
-from .flight import Flight, flight_for
+from .breaker import Breaker
+from .errors import BadQuery, DataSourceError, category_of, public
+from .flight import Flight, LocalFlight, flight_for
 
 if TYPE_CHECKING:
     from citybrain.catalogue import Indicator
@@ -51,6 +56,7 @@ GOOD_TTL = 7 * 24 * 3600   # how long a last good value is kept for stale servin
 # for (each read renews it), instead of piling up for a week
 CLOSED_WINDOW_TTL = 60   # seconds a read of a window wholly in the past is kept
 WINDOW_GOOD_TTL = 3600
+REST_SECONDS = 5.0       # a store that timed out is not waited on again for this long
 _EMPTY: dict[str, Callable[[], Any]] = {
     "areas": lambda: pd.DataFrame(columns=AREA_COLUMNS),
     "latest": lambda: pd.DataFrame(columns=LATEST_COLUMNS),
@@ -90,6 +96,10 @@ class CachedSource:
         self.stats = ReadStats()
         self._lock = threading.Lock()
         self.flight: Flight = flight_for(backend, redis_client)
+        if isinstance(backend, FallbackCache):   # while the shared cache is skipped, so is its lock
+            self.flight = GuardedFlight(self.flight, backend.breaker)
+        self._rest_until = 0.0
+        self._rest_error = ""
 
     # --- the contract, cached -------------------------------------------------------------
     def areas(self) -> Frame[pd.DataFrame]:
@@ -186,20 +196,21 @@ class CachedSource:
     def _refresh(self, key: str, method: str, ttl: int, fetch: Callable[[], Frame[Any]],
                  good_ttl: int) -> Frame[Any]:
         self.stats.misses += 1
+        if time.monotonic() < self._rest_until:   # it hung a moment ago: do not wait on it again
+            return self._stale(key, method, self._rest_error, good_ttl)
         started = time.perf_counter()
         try:
             frame = self._call(fetch)
         except TimeoutError:
-            return self._on_failure(key, method, f"{self.name}: no answer within "
-                                                 f"{self.timeout:g} s", good_ttl)
+            return self._on_failure(key, method, TimeoutError(
+                f"{self.name}: no answer within {self.timeout:g} s"), good_ttl)
         except DataSourceError as exc:
             if not exc.downstream:
                 raise
-            return self._on_failure(key, method, str(exc), good_ttl)
+            return self._on_failure(key, method, exc, good_ttl)
         except Exception as exc:  # a driver error the adapter did not wrap
             log.exception("adapter %s failed on %s", self.name, method)
-            return self._on_failure(key, method, f"{self.name}: {type(exc).__name__}: {exc}",
-                                    good_ttl)
+            return self._on_failure(key, method, exc, good_ttl)
         with self._lock:
             self.stats.last_ok_at = utcnow()
             self.stats.last_data_at = frame.as_of
@@ -232,12 +243,22 @@ class CachedSource:
             raise box["error"]
         return box["value"]
 
-    def _on_failure(self, key: str, method: str, error: str, good_ttl: int) -> Frame[Any]:
+    def _on_failure(self, key: str, method: str, exc: BaseException, good_ttl: int) -> Frame[Any]:
+        """Record the failure (details logged under a reference) and serve the last good value."""
+        detail = str(exc) if isinstance(exc, DataSourceError | TimeoutError) \
+            else f"{self.name}: {type(exc).__name__}: {exc}"
+        shown = public(exc, where=f"{self.name} {method}, serving stale {key}")
         with self._lock:
             self.stats.failures += 1
-            self.stats.last_error = error
+            self.stats.last_error = f"{detail} [{shown}]"
             self.stats.last_error_at = utcnow()
-        log.warning("serving stale %s after a failed read: %s", key, error)
+            if category_of(exc) == "timeout":
+                self._rest_until = time.monotonic() + REST_SECONDS
+                self._rest_error = shown
+        return self._stale(key, method, shown, good_ttl)
+
+    def _stale(self, key: str, method: str, error: str, good_ttl: int) -> Frame[Any]:
+        """The last good value of ``key`` marked stale with ``error``, else an empty frame."""
         good = self._cache_get(key + ":good")
         if good is not None:
             self._cache_set(key + ":good", good, good_ttl)   # still asked for: keep it
@@ -257,6 +278,63 @@ class CachedSource:
             self.backend.set(key, frame, timeout=ttl)
         except Exception:
             log.exception("cache set failed for %s; value not cached", key)
+
+
+class FallbackCache:
+    """A shared cache backend (Redis) with the process as fallback.
+
+    Every value is kept in an in-process cache too, so the last good values survive the
+    shared cache going away; after a fault the shared cache is skipped for ``cooldown``
+    seconds (reads and writes go to the process copy), then tried again.
+    """
+
+    def __init__(self, shared: Any, *, threshold: int = 5000, cooldown: float = 5.0) -> None:
+        from flask_caching.backends import SimpleCache
+
+        self.shared = shared
+        self.local = SimpleCache(threshold=threshold, default_timeout=300)
+        self.key_prefix = getattr(shared, "key_prefix", "") or ""
+        self.breaker = Breaker("shared cache", cooldown)
+
+    @property
+    def degraded(self) -> bool:
+        """Whether the shared cache failed and values are served from the process."""
+        return self.breaker.down
+
+    def get(self, key: str) -> Any:
+        if self.breaker.closed:
+            try:
+                value = self.shared.get(key)
+            except Exception as exc:  # a cache fault: the process copy serves
+                self.breaker.fail(exc)
+            else:
+                self.breaker.succeed()
+                if value is not None:
+                    return value
+        return self.local.get(key)
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        self.local.set(key, value, timeout=timeout)
+        if self.breaker.closed:
+            try:
+                self.shared.set(key, value, timeout=timeout)
+            except Exception as exc:  # a cache fault: kept in the process only
+                self.breaker.fail(exc)
+            else:
+                self.breaker.succeed()
+        return True
+
+
+class GuardedFlight:
+    """The shared single-flight while the shared cache answers, the process's while it is skipped."""
+
+    def __init__(self, shared: Flight, breaker: Breaker) -> None:
+        self.shared = shared
+        self.local = LocalFlight()
+        self.breaker = breaker
+
+    def claim(self, key: str, ttl_seconds: float) -> Any:
+        return (self.shared if self.breaker.closed else self.local).claim(key, ttl_seconds)
 
 
 def _ttl(indicators: Sequence[Indicator], default: int) -> int:

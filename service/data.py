@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ import pandas as pd
 from flask_caching.backends import NullCache, RedisCache, SimpleCache
 
 from datasources.base import EVENT_COLUMNS, LATEST_COLUMNS, SERIES_COLUMNS, AreaLevel, DataSource, Frame, utcnow
-from datasources.cache import STATIC_TTL, CachedSource
+from datasources.cache import STATIC_TTL, CachedSource, FallbackCache
 from datasources.codec import FrameSerializer
 from datasources.crs import convert, convert_geojson
 from datasources.errors import BadQuery, DataSourceError
@@ -44,12 +45,17 @@ if TYPE_CHECKING:
 
 
 def make_redis(cfg: CacheConfig) -> Any:
-    """The Redis client of the shared cache the config asks for, or None without one."""
+    """The Redis client of the shared cache the config asks for, or None without one: 1 s
+    to connect and to answer, no retries (a hung Redis must not hold a tick; the cache then
+    serves from the process, see :class:`FallbackCache`)."""
     if cfg.backend != "redis":
         return None
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    return redis.Redis.from_url(cfg.redis_url or "", socket_timeout=2, socket_connect_timeout=2)
+    return redis.Redis.from_url(cfg.redis_url or "", socket_timeout=1, socket_connect_timeout=1,
+                                retry=Retry(NoBackoff(), 0))
 
 
 def make_backend(cfg: CacheConfig, client: Any = None) -> Any:
@@ -58,7 +64,7 @@ def make_backend(cfg: CacheConfig, client: Any = None) -> Any:
         client = client if client is not None else make_redis(cfg)
         backend = RedisCache(host=client, key_prefix="", default_timeout=300)
         backend.serializer = FrameSerializer()   # JSON, never pickle: the Redis may be shared
-        return backend
+        return FallbackCache(backend)             # the process serves while Redis cannot
     if cfg.backend == "none":
         return NullCache()
     return SimpleCache(threshold=5000, default_timeout=300)
@@ -299,8 +305,11 @@ class DataService:
     def health(self) -> dict[str, Any]:
         """Per adapter: status, latency, last data time and error; and the cache backend."""
         adapters = {}
+        with ThreadPoolExecutor(len(self.sources)) as pool:   # one slow store does not add up
+            checks = dict(zip(self.sources, pool.map(CachedSource.health, self.sources.values()),
+                              strict=True))
         for name, src in self.sources.items():
-            h = src.health().to_json()
+            h = checks[name].to_json()
             stats = src.stats
             if stats.last_error and (stats.last_ok_at is None
                                      or (stats.last_error_at and stats.last_error_at
@@ -316,8 +325,12 @@ class DataService:
                           "failures": stats.failures}
             adapters[name] = h
         ok = all(a["status"] == "ok" for a in adapters.values())
-        out = {"status": "ok" if ok else "degraded", "time": utcnow().isoformat(),
-               "cache": {"backend": self.backend_name}, "adapters": adapters}
+        cache = next(iter(self.sources.values())).backend
+        degraded = isinstance(cache, FallbackCache) and cache.degraded
+        out = {"status": "ok" if ok and not degraded else "degraded", "time": utcnow().isoformat(),
+               "cache": {"backend": self.backend_name, "degraded": degraded,
+                         **({"error": cache.breaker.last_error} if degraded else {})},
+               "adapters": adapters}
         hier = self.hierarchy()
         if hier is not None:
             out["areas"] = {"root": hier.root_id, "rows": len(hier.areas), "left_out": hier.dropped,

@@ -111,11 +111,15 @@ WALLS = sa.Table(
 
 def _timeouts(url: str, seconds: int = 1) -> dict[str, Any]:
     """Connect and statement timeouts of about ``seconds`` for the database at ``url``."""
-    name = sa.engine.make_url(url).get_backend_name()
+    parsed = sa.engine.make_url(url)
+    name = parsed.get_backend_name()
     if name == "sqlite":
         return {"check_same_thread": False, "timeout": seconds}
-    if name == "postgresql":
-        return {"connect_timeout": seconds, "options": f"-c statement_timeout={seconds * 1000}"}
+    if name == "postgresql":   # the URL's own options (a search_path) are kept
+        given = parsed.query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        return {"connect_timeout": seconds,
+                "options": f"{given} -c statement_timeout={seconds * 1000}".strip()}
     if name in ("mysql", "mariadb"):
         return {"connect_timeout": seconds, "read_timeout": seconds, "write_timeout": seconds}
     return {}
