@@ -12,6 +12,7 @@ revocations are audited.
 from __future__ import annotations
 
 import math
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,7 @@ class Admin:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._checking = threading.Lock()   # one platform check at a time per process
 
     @staticmethod
     def actor() -> str:
@@ -83,11 +85,17 @@ class Admin:
         return [w.name for w in tokens.revoke(self.store, str(int(token_id)), actor=actor)]
 
     # --- the platform check ---
-    def platform_check(self) -> tuple[str, int]:
-        """``python -m citybrain check`` on the running config: its report and problem count."""
+    def platform_check(self) -> tuple[str, int | None]:
+        """``python -m citybrain check`` on the running config: its report and problem count;
+        while one runs in this process another press is not run (``None`` problems)."""
         actor = self.actor()
-        cockpit = runtime.current()
-        report = run_check(cockpit.config, cockpit.data)
+        if not self._checking.acquire(blocking=False):
+            return "检查正在进行 · A check is running already", None
+        try:
+            cockpit = runtime.current()
+            report = run_check(cockpit.config, cockpit.data)
+        finally:
+            self._checking.release()
         problems = len(report["problems"])
         audit.record(self.store, actor, "platform_check", cockpit.config.city.id, problems=problems)
         return render(report), problems

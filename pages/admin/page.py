@@ -120,6 +120,8 @@ def on_check(clicks: Any, lang: Any) -> tuple[Any, int]:
     if not clicks:
         raise PreventUpdate
     report, problems = _admin().platform_check()
+    if problems is None:                 # one is running already
+        return html.Div(report, className="admin-problems"), no_update
     lang = valid_lang(lang)
     return [html.Div(tr("problems", lang, n=problems), className="admin-problems", id="admin-check-problems"),
             html.Pre(report, className="admin-report")], time.time_ns()

@@ -289,3 +289,15 @@ def test_audit_events_cannot_be_changed_or_removed_through_the_access_tables(sto
         session.delete(session.scalars(sa.select(AuditEvent)).one())
         session.commit()
     assert [r[1] for r in sql_rows(store)] == ["someone"]
+
+
+def test_admin_runs_one_platform_check_at_a_time(store: Store) -> None:
+    side = admin_side.Admin(store)
+    side._checking.acquire()             # as if another request were checking
+    try:
+        with scope.using(ADMIN):
+            text, problems = side.platform_check()
+    finally:
+        side._checking.release()
+    assert problems is None and "running" in text
+    assert sql_rows(store, "WHERE action = 'platform_check'") == []
