@@ -63,27 +63,21 @@ class Redactor:
 
     @classmethod
     def for_config(cls, config: Any, env: dict[str, str] | None = None) -> Redactor:
-        """A redactor knowing the secrets, hosts and paths in ``config`` and in the variables
-        its security section names."""
+        """A redactor knowing the secrets, hosts and paths in ``config`` and in the environment
+        variables it names (``url_env``, ``token_env``, the security section's ``*_env``)."""
         env = dict(os.environ) if env is None else env
-        strings = list(_strings(config.model_dump()))
-        security = config.security
-        named = [security.health_token_env, security.secret_key_env, security.database_env]
-        if security.oidc is not None:
-            named.append(security.oidc.client_secret_env)
-        strings += [env[name] for name in named if env.get(name)]
-        secrets, hosts, paths = [], [], []
-        for text in strings:
+        dumped = config.model_dump()
+        given = [env[name] for name in _env_names(dumped) if env.get(name)]
+        secrets = [text for text in given if "://" not in text]
+        hosts, paths = [], []
+        for text in [*_strings(dumped), *given]:
             if "://" in text:
                 parts = urlsplit(text)
                 secrets += [parts.password or "", *(v for k, v in parse_qsl(parts.query)
                                                     if k.lower() in SENSITIVE)]
                 hosts.append(parts.hostname or "")
-                if parts.path.count("/") > 1:
-                    paths.append(parts.path.lstrip("/") if text.startswith("sqlite") else "")
             elif os.path.isabs(text):
                 paths.append(text)
-        secrets += [env[name] for name in named if env.get(name) and "://" not in env[name]]
         return cls(secrets, hosts, paths)
 
     def __call__(self, value: Any) -> Any:
@@ -124,6 +118,19 @@ def _url(url: str) -> str:
                        for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
     return (f"{parts.scheme}://{HIDDEN}" + (f"/{last}" if last else "")
             + (f"?{query}" if query else ""))
+
+
+def _env_names(value: Any) -> Iterable[str]:
+    """The environment variables a dumped config names (values of keys ending in ``_env``)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and key.endswith("_env") and isinstance(item, str):
+                yield item
+            else:
+                yield from _env_names(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _env_names(item)
 
 
 def _strings(value: Any) -> Iterable[str]:
