@@ -86,6 +86,9 @@ def register(server: Flask, security: Security, store: Store) -> None:
     if oidc is None:
         return
     scope = oidc.scope if "openid" in oidc.scope.split() else f"openid {oidc.scope}"
+    if not os.environ.get(oidc.client_secret_env):
+        log.warning("OIDC: %s is not set; the provider will refuse the cockpit's token requests",
+                    oidc.client_secret_env)
     oauth = OAuth(server)
     client = oauth.register(
         CLIENT, client_id=oidc.client_id, client_secret=os.environ.get(oidc.client_secret_env),
