@@ -1,0 +1,5 @@
+"""``python -m access``: see :mod:`access.cli`."""
+
+from .cli import main
+
+raise SystemExit(main())
