@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from .store import Store, User, WallToken, utcnow
 
 EXTENSION = "citybrain.admin"
 PAGE_SIZE = 25
+CHECK_REUSE_S = 30   # a platform check report younger than this is shown again
 
 
 class NotAllowed(PermissionError):
@@ -48,6 +50,7 @@ class Admin:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._checking = threading.Lock()   # one platform check at a time per process
+        self._last: tuple[float, str, int] | None = None   # (when, report, problems)
 
     @staticmethod
     def actor() -> str:
@@ -86,19 +89,26 @@ class Admin:
 
     # --- the platform check ---
     def platform_check(self) -> tuple[str, int | None]:
-        """``python -m citybrain check`` on the running config: its report and problem count;
-        while one runs in this process another press is not run (``None`` problems)."""
+        """``python -m citybrain check`` on the running config: its report and problem count.
+        One check at a time per process (a press meanwhile gets ``None`` problems), and a
+        report younger than :data:`CHECK_REUSE_S` is shown again instead of reading every
+        binding once more."""
         actor = self.actor()
         if not self._checking.acquire(blocking=False):
             return "检查正在进行 · A check is running already", None
         try:
+            now = time.monotonic()
+            if self._last is not None and now - self._last[0] < CHECK_REUSE_S:
+                age = int(now - self._last[0])
+                return f"{age}秒前的检查结果 · The check of {age} s ago\n\n{self._last[1]}", self._last[2]
             cockpit = runtime.current()
             report = run_check(cockpit.config, cockpit.data)
+            problems = len(report["problems"])
+            self._last = (time.monotonic(), render(report), problems)
         finally:
             self._checking.release()
-        problems = len(report["problems"])
         audit.record(self.store, actor, "platform_check", cockpit.config.city.id, problems=problems)
-        return render(report), problems
+        return self._last[1], problems
 
     # --- the trail ---
     def audit_actions(self) -> list[str]:

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -125,7 +126,7 @@ def test_admin_page_finds_the_server_side_by_the_name_it_registers_under() -> No
 
 # --- the page in the running cockpit ----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def cockpit() -> Iterator[Any]:
+def cockpit_server() -> Iterator[Any]:
     import app as cockpit_app
 
     server = cockpit_app.server
@@ -134,7 +135,7 @@ def cockpit() -> Iterator[Any]:
     yield server
 
 
-def client_as(server: Any, role: str) -> FlaskClient:
+def signed_in_as(server: Any, role: str) -> FlaskClient:
     return sign_in(server.test_client(), role)
 
 
@@ -196,15 +197,15 @@ def _nodes(value: Any) -> Iterator[dict[str, Any]]:
             yield from _nodes(v)
 
 
-def test_admin_page_and_its_callbacks_answer_admins_only(cockpit: Any) -> None:
-    analyst = client_as(cockpit, "analyst")
+def test_admin_page_and_its_callbacks_answer_admins_only(cockpit_server: Any) -> None:
+    analyst = signed_in_as(cockpit_server, "analyst")
     assert analyst.get("/admin").status_code == 403
     assert render_page(analyst, "/admin").status_code == 403
     trail = dependency(analyst, "admin-trail.children")
     refused = callback(analyst, trail, [{"id": "admin-audit-action", "property": "value", "value": None}])
     assert refused.status_code == 403 and "admin-trail" not in refused.get_data(as_text=True)
 
-    admin = client_as(cockpit, "admin")
+    admin = signed_in_as(cockpit_server, "admin")
     assert admin.get("/admin").status_code == 200
     page = render_page(admin, "/admin")
     assert page.status_code == 200
@@ -225,9 +226,9 @@ def _trail_inputs(action: Any, actor: Any, page: int = 0) -> tuple[list[dict[str
     return inputs, state
 
 
-def test_admin_trail_shows_the_rows_sql_holds_and_the_export_is_audited(cockpit: Any) -> None:
-    admin = client_as(cockpit, "admin")
-    store = access_store(cockpit)
+def test_admin_trail_shows_the_rows_sql_holds_and_the_export_is_audited(cockpit_server: Any) -> None:
+    admin = signed_in_as(cockpit_server, "admin")
+    store = access_store(cockpit_server)
     trail = dependency(admin, "admin-trail.children")
     inputs, state = _trail_inputs("sign_in", "test-")
     answer = callback(admin, trail, inputs, state, "admin-audit-action.value")
@@ -250,21 +251,21 @@ def test_admin_trail_shows_the_rows_sql_holds_and_the_export_is_audited(cockpit:
                                                                     "actor": "test-"}
 
 
-def test_admin_runs_the_platform_check_and_it_is_audited(cockpit: Any) -> None:
-    admin = client_as(cockpit, "admin")
+def test_admin_runs_the_platform_check_and_it_is_audited(cockpit_server: Any) -> None:
+    admin = signed_in_as(cockpit_server, "admin")
     check = dependency(admin, "admin-check-report.children")
     answer = callback(admin, check, [{"id": "admin-run-check", "property": "n_clicks", "value": 1}],
                       [{"id": "admin-lang", "property": "data", "value": "en"}], "admin-run-check.n_clicks")
     assert answer.status_code == 200
     report = " ".join(texts(answer.get_json()["response"]["admin-check-report"]["children"]))
     assert "problems" in report and "areas" in report
-    newest = sql_rows(access_store(cockpit), "WHERE action = 'platform_check'")[0]
+    newest = sql_rows(access_store(cockpit_server), "WHERE action = 'platform_check'")[0]
     assert newest[1] == "test-admin" and "problems" in json.loads(newest[4])
 
 
-def test_admin_revokes_a_wall_token_from_the_page(cockpit: Any) -> None:
-    admin = client_as(cockpit, "admin")
-    store = access_store(cockpit)
+def test_admin_revokes_a_wall_token_from_the_page(cockpit_server: Any) -> None:
+    admin = signed_in_as(cockpit_server, "admin")
+    store = access_store(cockpit_server)
     _, wall = tokens.create(store, "page-revoke-wall", layouts=["1080p"], actor="tests")
     revoke = dependency(admin, "admin-tokens.children")
     button = {"type": "admin-revoke", "token": wall.id}
@@ -301,3 +302,25 @@ def test_admin_runs_one_platform_check_at_a_time(store: Store) -> None:
         side._checking.release()
     assert problems is None and "running" in text
     assert sql_rows(store, "WHERE action = 'platform_check'") == []
+
+
+def test_admin_shows_a_fresh_check_again_instead_of_rerunning_it(store: Store,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    runs: list[int] = []
+
+    def counted(config: Any, data: Any) -> dict[str, Any]:
+        runs.append(1)
+        return {"problems": ["p1", "p2"]}
+
+    monkeypatch.setattr(admin_side, "run_check", counted)
+    monkeypatch.setattr(admin_side, "render", lambda report: "REPORT")
+    cockpit = SimpleNamespace(config=SimpleNamespace(city=SimpleNamespace(id="yunjiang")), data=None)
+    monkeypatch.setattr(admin_side.runtime, "current", lambda: cockpit)
+    side = admin_side.Admin(store)
+    with scope.using(ADMIN):
+        first, again = side.platform_check(), side.platform_check()
+        monkeypatch.setattr(admin_side, "CHECK_REUSE_S", 0)
+        third = side.platform_check()
+    assert first == ("REPORT", 2) and again[1] == 2 and again[0].endswith("REPORT") and "s ago" in again[0]
+    assert third == ("REPORT", 2) and len(runs) == 2
+    assert len(sql_rows(store, "WHERE action = 'platform_check'")) == 2
