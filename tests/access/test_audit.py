@@ -202,7 +202,8 @@ def test_admin_page_and_its_callbacks_answer_admins_only(cockpit_server: Any) ->
     assert analyst.get("/admin").status_code == 403
     assert render_page(analyst, "/admin").status_code == 403
     trail = dependency(analyst, "admin-trail.children")
-    refused = callback(analyst, trail, [{"id": "admin-audit-action", "property": "value", "value": None}])
+    inputs, state = _trail_inputs(None, None)
+    refused = callback(analyst, trail, inputs, state, "admin-audit-action.value")
     assert refused.status_code == 403 and "admin-trail" not in refused.get_data(as_text=True)
 
     admin = signed_in_as(cockpit_server, "admin")
