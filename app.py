@@ -23,7 +23,7 @@ from access.install import install as install_access
 from access.store import database_url
 from citybrain.config import Config, ConfigError
 from datasources.registry import load_checked
-from guard import callback_log
+from guard import callback_inputs, callback_log
 from guard import install as install_guard
 from pages.map.model import OPENING_GEOMETRY, has_layer
 from service import geo_routes, runtime, walls
@@ -60,6 +60,7 @@ def create_app(config: Config | None = None) -> Dash:
 
     install_access(app, cockpit)   # sign-in, roles, wall tokens: one gate before every request
     install_guard(app, cockpit.config)   # headers, Host allow-list, body and rate limits
+    callback_inputs.install(app)   # callback bodies: JSON, size, shape, declared types (400)
     return app
 
 

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 import layouts
 from citybrain.catalogue import DOMAINS
@@ -97,7 +98,10 @@ def refresh_wall(beat: Any, regions: Any, lang: Any, shown: Any) -> tuple[Any, .
     """One tick: every panel from one shared render of the city; only the panels whose
     content changed since what the browser shows (``shown`` fingerprints) are sent."""
     n = beat_number(beat)
-    view = safe_view(regions, valid_lang(lang))
+    panels = len(dash.ctx.outputs_list[0])   # the layout's panels, whatever ``regions`` says
+    if len(dash.ctx.outputs_list[1]) != panels:   # not a request the wall's page makes
+        raise PreventUpdate
+    view = safe_view(regions, valid_lang(lang), panels)
     parts, prints = only_changed(list(zip(view.contents, view.badges, strict=True)), view.prints,
                                  shown)
     unchanged = dash.no_update
@@ -105,18 +109,24 @@ def refresh_wall(beat: Any, regions: Any, lang: Any, shown: Any) -> tuple[Any, .
             [unchanged if p is unchanged else p[1] for p in parts], prints, n)
 
 
-def safe_view(regions: Any, lang: str) -> WallView:
-    """The wall's view; when even that fails, the error in every panel (never a blank)."""
+def safe_view(regions: Any, lang: str, panels: int | None = None) -> WallView:
+    """The wall's view of ``panels`` panels (default: one per region); when even that fails,
+    the error in every panel (never a blank)."""
+    count = panels if panels is not None else len(regions) if isinstance(regions, list) else 0
+    if not isinstance(regions, list) or len(regions) != count or not all(isinstance(r, str) for r in regions):
+        return _failed(count, lang, f"wall-regions: expected a list of {count} region names")
     try:
-        if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
-            raise ValueError(f"wall-regions: expected a list of region names, found {regions!r:.80}")
         return PANELS.get((lang, tuple(regions)), lambda: wall_view(regions, lang))
     except Exception as exc:  # a wall must never go blank, nor pop up a dialog
         log.exception("wall tick failed")
-        count = len(regions) if isinstance(regions, list) else 0
-        contents = [error_state(lang, str(exc))] * count
-        badges = [live_badge(None, lang, max_age_s=0, error=str(exc))] * count
-        return WallView(contents, badges, fingerprints(list(zip(contents, badges, strict=True))))
+        return _failed(count, lang, str(exc))
+
+
+def _failed(count: int, lang: str, error: str) -> WallView:
+    """``error`` in each of ``count`` panels and badges."""
+    contents = [error_state(lang, error)] * count
+    badges = [live_badge(None, lang, max_age_s=0, error=error)] * count
+    return WallView(contents, badges, fingerprints(list(zip(contents, badges, strict=True))))
 
 
 def wall_view(regions: list[str], lang: str) -> WallView:
