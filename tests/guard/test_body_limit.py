@@ -51,12 +51,14 @@ def post(port: int, body: bytes) -> tuple[int, dict[str, object]]:
     return reply.status, json.loads(reply.read())
 
 
-def post_chunked(port: int, body: bytes, chunk: int = 1000) -> tuple[int, bytes]:
+def post_chunked(port: int, body: bytes, chunk: int = 1000, path: str = "/echo",
+                 cookie: str = "") -> tuple[int, bytes]:
     """``body`` sent chunked over a raw socket (no Content-Length); the status and body of
     the answer, read even if the server answers before the whole body is sent."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        extra = f"Cookie: {cookie}\r\n" if cookie else ""
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     f"Transfer-Encoding: chunked\r\nConnection: close\r\n{extra}\r\n".encode())
         try:
             for start in range(0, len(body), chunk):
                 piece = body[start:start + chunk]

@@ -131,3 +131,15 @@ def test_the_development_server_names_no_version() -> None:
     reply = conn.getresponse()
     httpd.server_close()
     assert reply.status == 200 and reply.getheader("Server") == "cockpit"
+
+
+def test_the_cockpits_own_pages_have_every_inline_script_hashed() -> None:
+    import app as cockpit
+    from tests.access.helpers import sign_in
+
+    client = sign_in(cockpit.server.test_client())
+    for path in ("/", "/explore", "/wall", "/login"):
+        reply = client.get(path, follow_redirects=True)
+        policy = directives(reply.headers["Content-Security-Policy"])
+        assert inline_script_hashes(reply.get_data(as_text=True)) <= set(policy["script-src"]), path
+        assert "'unsafe-inline'" not in policy["script-src"], path
