@@ -301,6 +301,11 @@ class FallbackCache:
         """Whether the shared cache failed and values are served from the process."""
         return self.breaker.down
 
+    def check(self) -> bool:
+        """Whether the shared cache answers (tried now unless it is being skipped)."""
+        self.get(f"{self.key_prefix}citybrain:probe")
+        return not self.degraded
+
     def get(self, key: str) -> Any:
         if self.breaker.closed:
             try:

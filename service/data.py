@@ -326,7 +326,7 @@ class DataService:
             adapters[name] = h
         ok = all(a["status"] == "ok" for a in adapters.values())
         cache = next(iter(self.sources.values())).backend
-        degraded = isinstance(cache, FallbackCache) and cache.degraded
+        degraded = isinstance(cache, FallbackCache) and not cache.check()
         out = {"status": "ok" if ok and not degraded else "degraded", "time": utcnow().isoformat(),
                "cache": {"backend": self.backend_name, "degraded": degraded,
                          **({"error": cache.breaker.last_error} if degraded else {})},

@@ -39,7 +39,7 @@ from components.panels import error_state, live_badge, panel
 from components.shell import nav_href
 from pages.cockpit import model
 from pages.common import Freshness, events_missing, headline_age_s, now_utc, top_bar
-from service import runtime
+from service import runtime, scope
 from service.kpi import Reading, readings, unconnected
 
 dash.register_page(__name__, path="/cockpit", name="领导驾驶舱", title="领导驾驶舱 · Leader cockpit", order=4)
@@ -92,7 +92,7 @@ def layout(lang: str | None = None, **_: Any) -> html.Div:
 def refresh_cockpit(_tick: int, lang: str) -> tuple[Any, ...]:
     """One tick: every panel again from the cache; a failing part shows in its panel."""
     lang = valid_lang(lang)
-    v = TICKS.get(lang, lambda: render(lang))
+    v = TICKS.get((lang, scope.current().view_key), lambda: render(lang))   # one render per scope
     return (v["gauges"], v["rows"], v["attention"], v["attention_count"], v["trend"], v["trend_note"],
             v["freshness"])
 
