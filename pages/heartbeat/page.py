@@ -22,7 +22,7 @@ from components.ticker import TickAIO, beat_number
 from pages.common import NAV, fingerprints, only_changed
 from pages.heartbeat.model import pulse_title
 from pages.heartbeat.view import render
-from service import runtime
+from service import runtime, scope
 
 dash.register_page(__name__, path="/", name="城市心跳", title="城市心跳 · City heartbeat", order=0)
 
@@ -76,7 +76,7 @@ def refresh_heartbeat(beat: Any, lang: str, shown: Any = None) -> tuple[Any, ...
     lang = valid_lang(lang)
     try:
         if runtime.current().config.heartbeat.share_ticks:
-            parts, prints = TICKS.get(lang, lambda: _tick(lang))
+            parts, prints = TICKS.get((lang, scope.current().view_key), lambda: _tick(lang))
         else:
             parts, prints = _tick(lang)
     except Exception as exc:  # the screen shows what failed, never a blank or a dialog

@@ -31,7 +31,7 @@ from components.ticker import TickAIO, beat_number
 from components.wall import wall_stage
 from pages.common import Freshness, fingerprints, headline_age_s, indicator_colour, max_age_s, only_changed
 from pages.heartbeat import pulse_title, render
-from service import runtime
+from service import runtime, scope
 from service.kpi import readings, unconnected
 
 dash.register_page(__name__, path="/wall", name="大屏", title="大屏 · Video wall", order=9)
@@ -116,7 +116,7 @@ def safe_view(regions: Any, lang: str, panels: int | None = None) -> WallView:
     if not isinstance(regions, list) or len(regions) != count or not all(isinstance(r, str) for r in regions):
         return _failed(count, lang, f"wall-regions: expected a list of {count} region names")
     try:
-        return PANELS.get((lang, tuple(regions)), lambda: wall_view(regions, lang))
+        return PANELS.get((lang, tuple(regions), scope.current().view_key), lambda: wall_view(regions, lang))
     except Exception as exc:  # a wall must never go blank, nor pop up a dialog
         log.exception("wall tick failed")
         return _failed(count, lang, str(exc))
@@ -131,7 +131,7 @@ def _failed(count: int, lang: str, error: str) -> WallView:
 
 def wall_view(regions: list[str], lang: str) -> WallView:
     """Each region's content and badge, in order; a failing region shows its error in place."""
-    views = VIEWS.get(lang, lambda: render(lang, initial=True))
+    views = VIEWS.get((lang, scope.current().view_key), lambda: render(lang, initial=True))
     cockpit = runtime.current()
     contents, badges = [], []
     for region in regions:
