@@ -104,6 +104,9 @@ def build_sources(config: Config) -> dict[str, DataSource]:
     sources: dict[str, DataSource] = {}
     for name, ds in config.datasources.items():
         options = {k: v for k, v in ds.options().items() if k != "crs"}
+        if ds.type == "sql":   # no statement may run longer than the site allows
+            cap = config.security.limits.statement_timeout_ms
+            options["statement_timeout_ms"] = min(int(options.get("statement_timeout_ms", cap)), cap)
         sources[name] = ADAPTER_TYPES[ds.type].from_config(name, options, config.city)
     return sources
 

@@ -138,7 +138,13 @@ class DataService:
     def series(self, ids: Sequence[str], area_ids: Sequence[str], start: datetime, end: datetime,
                step: timedelta) -> Frame[pd.DataFrame]:
         """Values over ``[start, end)`` at ``step`` for the areas asked, rolled up alike; areas
-        outside the scope are dropped before anything is read."""
+        outside the scope are dropped before anything is read. A span longer than
+        ``security.limits.max_query_days`` is refused (:class:`BadQuery`), so one analyst's
+        query cannot hold the stores the walls read from."""
+        longest = self.config.security.limits.max_query_days
+        if end - start > timedelta(days=longest):
+            raise BadQuery("query", f"{start:%Y-%m-%d} to {end:%Y-%m-%d} is longer than {longest} days "
+                                    "(security.limits.max_query_days): ask for a shorter span")
         land = self.territory()
         if land is None:
             return self.derive.series(ids, area_ids, start, end, step)
