@@ -18,7 +18,7 @@ from citybrain.i18n import t
 from citybrain.numbers import format_number, format_percent
 from service.kpi import BLANK, Kpi
 
-from .panels import not_connected
+from .panels import not_connected, shown_reason
 
 UP, DOWN = "▲", "▼"
 GOOD_COLOUR, BAD_COLOUR, FLAT_COLOUR = "#3DDC97", "#FF6B6B", "#8FA3BF"
@@ -85,7 +85,7 @@ def info_view(kpi: Kpi, lang: str, tz: Any, names: dict[str, str]) -> html.Detai
             ("source", kpi.source or ind.binding.source), ("query", kpi.query_text()),
             ("rollup_rule", rollup_text(ind, lang, names)), ("as_of", as_of)]
     if kpi.error:
-        rows.append(("stale", kpi.error))
+        rows.append(("stale", shown_reason(kpi.error, "error")))
     return html.Details([
         html.Summary("ⓘ " + t("info", lang), className="kpi-info-toggle"),
         html.Dl([item for key, text in rows
@@ -102,15 +102,17 @@ def kpi_card(kpi: Kpi, lang: str, href: str, tz: Any, names: dict[str, str] | No
               else f"{t('target', lang)} {format_number(ind.target, ind.decimals)}")
     blank = is_blank(kpi.state)
     colour = BLANK_COLOUR if blank else kpi.colour
-    number = (value_state(kpi.state, lang, kpi.reason) if blank
+    reason = shown_reason(kpi.reason, kpi.state)   # a failure: its category and reference only
+    number = (value_state(kpi.state, lang, reason) if blank
               else [html.Span(format_number(kpi.value, ind.decimals), className="kpi-value",
                               style={"color": colour}),
                     html.Span(ind.unit_in(lang), className="kpi-unit")])
     face = dcc.Link([
         html.Div([html.Span(ind.name(lang), className="kpi-name"),
                   html.Span(t("stale", lang), className="badge badge-stale kpi-stale",
-                            title=kpi.reason or kpi.error or "") if kpi.stale else None], className="kpi-head"),
-        html.Div(number, className="kpi-number", title=kpi.reason),
+                            title=reason or shown_reason(kpi.error, "error")) if kpi.stale else None],
+                 className="kpi-head"),
+        html.Div(number, className="kpi-number", title=reason),
         html.Div([html.Span(target, className="kpi-target"),
                   change_chip(kpi, kpi.yesterday, t("vs_yesterday", lang)),
                   change_chip(kpi, kpi.last_week, t("vs_last_week", lang))], className="kpi-compare"),

@@ -75,6 +75,14 @@ def _hover(error: str | None) -> str:
     return public(error) if error else ""
 
 
+def shown_reason(reason: str | None, state: str) -> str:
+    """Why a value is stale or missing, as a screen may say it: a failure (``state`` error
+    or stale) by its category and reference; any other reason (not connected) as it is."""
+    if not reason:
+        return ""
+    return public(reason) if state in ("error", "stale") else reason
+
+
 NOT_CONNECTED = {"zh": "未接入", "en": "Not connected"}
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
+import time
+from collections import OrderedDict
 
 
 class DataSourceError(Exception):
@@ -56,6 +59,9 @@ _WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("query", ("sql", "query", "syntax", "relation", "column", "binding", "no such", "unknown")),
 )
 log = logging.getLogger("citybrain.errors")
+REF_SECONDS = 600.0   # the same error text keeps its reference this long
+_refs: OrderedDict[str, tuple[str, float]] = OrderedDict()
+_lock = threading.Lock()
 
 
 def category_of(error: BaseException | str) -> str:
@@ -85,11 +91,18 @@ def public(error: BaseException | str, *, where: str = "") -> str:
     text = str(error)
     if isinstance(error, str) and is_public(text):
         return text
-    ref = secrets.token_hex(4)
-    code = category_of(error)
-    log.warning("error ref %s%s: %s%s", ref, f" ({where})" if where else "",
-                "" if isinstance(error, str) else f"{type(error).__name__}: ", text)
-    return f"{CATEGORIES[code][1]} (ref {ref})"
+    full = text if isinstance(error, str) else f"{type(error).__name__}: {text}"
+    with _lock:
+        known = _refs.get(full)
+        if known is not None and known[1] > time.monotonic():
+            _refs.move_to_end(full)
+            return known[0]                  # the same error again (each tick): one ref, one log line
+        shown = f"{CATEGORIES[category_of(error)][1]} (ref {secrets.token_hex(4)})"
+        _refs[full] = (shown, time.monotonic() + REF_SECONDS)
+        while len(_refs) > 512:
+            _refs.popitem(last=False)
+    log.warning("error %s%s: %s", shown, f" ({where})" if where else "", full)
+    return shown
 
 
 def on_screen(error: BaseException | str, lang: str) -> str:

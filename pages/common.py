@@ -24,7 +24,7 @@ from citybrain.memo import TtlMemo
 from citybrain.scoring import STATUS_COLOURS, status
 from components.shell import shell
 from datasources.base import Frame, utcnow
-from datasources.errors import BadQuery, DataSourceError
+from datasources.errors import BadQuery, DataSourceError, public
 from service import runtime
 from service.runtime import Cockpit
 
@@ -112,7 +112,7 @@ class Freshness:
 
     def to_store(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat() if self.as_of else None, "stale": self.stale,
-                "error": "; ".join(dict.fromkeys(self.errors)) or None}
+                "error": "; ".join(dict.fromkeys(public(e) for e in self.errors)) or None}   # no details
 
 
 def _empty(data: Any) -> bool:
