@@ -1,21 +1,30 @@
 """Fan-out: many viewers polling the heartbeat must not multiply store queries.
 
     python bench/fanout.py [--viewers 200] [--interval 2] [--duration 60]
+    python bench/fanout.py --sign-in-cost [--requests 3000]
 
 Runs the cockpit under gunicorn (2 workers) twice against the same Redis store, fed by
 the simulator in the platform's layout: once as built (shared Redis cache with
 single-flight) and once as the naive baseline (no cache: every callback reads the store,
 the way the Dash examples do). Viewers POST the heartbeat callback every ``interval``
-seconds. Store queries are counted by the store itself (Redis INFO commandstats).
+seconds. Store queries are counted by the store itself (Redis INFO commandstats). Viewers
+are signed in (one session each run, through the real /login form).
+
+``--sign-in-cost`` measures what the sign-in gate adds to one request, in-process (the
+Flask test client, no network): a light callback (a cockpit sort click) and a page GET, each
+timed alternately by a signed-in client with the gate on and by a client without a session
+with the gate off, in the same run; it prints p50 / p95 of both and their difference.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import http.client
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
+import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +46,7 @@ from citybrain.catalogue import DOMAINS  # noqa: E402
 from datasources.registry import load_checked  # noqa: E402
 from datasources.simulator.adapter import SimulatorSource  # noqa: E402
 from service.feed import Feeder  # noqa: E402
+from tests.access.helpers import sign_in, sign_in_http  # noqa: E402
 from tests.adapters.redis_server import OwnRedis  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 
@@ -101,7 +112,7 @@ def serve(config: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def viewer(port: int, interval: float, until: float, latencies: list[float],
-           errors: list[int]) -> None:
+           errors: list[int], cookie: str) -> None:
     body = json.dumps(CALLBACK).encode()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     time.sleep(random.uniform(0, interval))  # viewers opened their screens at different times
@@ -109,7 +120,7 @@ def viewer(port: int, interval: float, until: float, latencies: list[float],
         started = time.monotonic()
         try:
             conn.request("POST", "/_dash-update-component", body,
-                         {"Content-Type": "application/json"})
+                         {"Content-Type": "application/json", "Cookie": cookie})
             response = conn.getresponse()
             response.read()
             if response.status != 200:
@@ -131,12 +142,14 @@ def run(name: str, config: Path, store: redis.Redis, args: argparse.Namespace,
     port = free_port()
     proc = serve(config, port)
     try:
+        web = sign_in_http(requests.Session(), f"http://127.0.0.1:{port}", "leader")
+        cookie = "; ".join(f"{c.name}={c.value}" for c in web.cookies)
         before = store_reads(store)
         latencies: list[float] = []
         errors: list[int] = []
         until = time.monotonic() + args.duration
         threads = [threading.Thread(target=viewer, args=(port, args.interval, until, latencies,
-                                                         errors), daemon=True)
+                                                         errors, cookie), daemon=True)
                    for _ in range(args.viewers)]
         for t in threads:
             t.start()
@@ -163,13 +176,62 @@ def run(name: str, config: Path, store: redis.Redis, args: argparse.Namespace,
     return result
 
 
+def _timed(client: object, method: str, url: str, body: dict[str, object] | None) -> float:
+    started = time.perf_counter()
+    reply = client.open(url, method=method, json=body)  # type: ignore[attr-defined]
+    elapsed = (time.perf_counter() - started) * 1000
+    assert reply.status_code in (200, 204), (url, reply.status_code, reply.get_data()[:200])
+    return elapsed
+
+
+def sign_in_cost(requests_each: int) -> None:
+    """p50 / p95 of one request with the gate (signed in) and without it, alternating."""
+    import app as cockpit  # the data folder is this run's (set in main)
+
+    gate = cockpit.server.extensions["citybrain_access"]["gate"]
+    signed, plain = sign_in(cockpit.server.test_client(), "leader"), cockpit.server.test_client()
+    sort = next(d for d in signed.get("/_dash-dependencies").get_json() if d["output"] == "ck-sort.data")
+    body = {"output": sort["output"], "outputs": {"id": "ck-sort", "property": "data"},
+            "inputs": [[]], "changedPropIds": [],
+            "state": [{"id": "ck-sort", "property": "data", "value": None},
+                      {"id": "ck-lang", "property": "data", "value": "zh"}]}
+    cases = {"light callback": ("POST", "/_dash-update-component", body), "page GET": ("GET", "/cockpit", None)}
+    print(f"sign-in cost per request, in-process, {requests_each} requests per case and mode", flush=True)
+    for name, (method, url, payload) in cases.items():
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(50):   # warm both paths
+            for on in (True, False):
+                gate.enabled = on
+                _timed(signed if on else plain, method, url, payload)
+        for n in range(requests_each * 2):
+            on = n % 2 == 0
+            gate.enabled = on
+            times[on].append(_timed(signed if on else plain, method, url, payload))
+        gate.enabled = True
+        q = {on: (statistics.median(t), statistics.quantiles(t, n=20)[18]) for on, t in times.items()}
+        print(f"{name:<15} gate on  p50 {q[True][0]:6.3f} ms  p95 {q[True][1]:6.3f} ms | "
+              f"gate off p50 {q[False][0]:6.3f} ms  p95 {q[False][1]:6.3f} ms | "
+              f"difference p50 {q[True][0] - q[False][0]:+6.3f} ms  p95 {q[True][1] - q[False][1]:+6.3f} ms",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--viewers", type=int, default=200)
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--sign-in-cost", action="store_true", help="only the gate's cost per request")
+    parser.add_argument("--requests", type=int, default=3000)
     args = parser.parse_args()
+    access_dir = tempfile.mkdtemp(prefix="citybrain-bench-access-")   # users and secret of this run
+    atexit.register(shutil.rmtree, access_dir, True)
+    os.environ["CITYBRAIN_DATA_DIR"] = access_dir
+    os.environ.pop("CITYBRAIN_ACCESS_DB", None)
+    os.environ.setdefault("CITYBRAIN_LOG_LEVEL", "WARNING")
+    if args.sign_in_cost:
+        sign_in_cost(args.requests)
+        return
     config = load_checked()
     catalogue = config.catalogue
     snapshot = [i for i in catalogue if i.weight > 0 or i.headline]
