@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.access.helpers import sign_in_browser
 from tests.browser.conftest import save_screenshot
 from tests.servers import free_port, serve_app
 
@@ -35,6 +36,7 @@ def test_server_restart_under_an_open_wall_heals_without_reload(dash_duo, tmp_pa
         driver = dash_duo.driver
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+        sign_in_browser(driver, f"http://127.0.0.1:{port}")   # the session outlives the restart
         driver.get(f"http://127.0.0.1:{port}/wall?layout=1080p")
         dash_duo.wait_for_element(".wall-body .index-value", timeout=20)
         driver.execute_script("window.__sameDocument = true;")
