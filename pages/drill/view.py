@@ -57,7 +57,7 @@ def drill_page(path: str, title_key: str, lang: str, params: dict[str, Any], *,
         read = drill.read(cockpit, params, now, lang=lang, cards=indicators)
     except DrillError as exc:
         return html.Div([top_bar(lang, path, title_key),
-                         html.Main(panel(t("bad_request", lang), error_state(lang, str(exc))),
+                         html.Main(panel(t("bad_request", lang), error_state(lang, str(exc), public=True)),
                                    className="drill-main")], className="page page-drill")
     state = read.state
     store = {"path": path, "indicator": state.indicator.id, "area": state.area.id,
@@ -89,7 +89,7 @@ def _with_extras(panels: list[Any], extras: Sequence[Any]) -> list[Any]:
 def _kpis(cockpit: runtime.Cockpit, read: drill.DrillRead, path: str) -> list[Any]:
     state = read.state
     if read.kpis is None:
-        return [error_state(state.lang, str(read.kpis_error))]
+        return [error_state(state.lang, read.kpis_error or "")]
     names = {i.id: i.name(state.lang) for i in cockpit.catalogue}
     return [kpi_card(k, state.lang, state.href(path, indicator=k.indicator.id), cockpit.tz, names,
                      selected=k.indicator.id == state.indicator.id) for k in read.kpis]
@@ -106,7 +106,7 @@ def _drill_panels(cockpit: runtime.Cockpit, read: drill.DrillRead, path: str, no
         html.Span(t("drill_hint", lang), className="drill-hint"),
     ], className="drill-crumbs", id="drill-crumbs")
     if read.values is None:
-        return [panel(ind.name(lang), crumbs, error_state(lang, str(read.values_error)), class_name="drill-panel")]
+        return [panel(ind.name(lang), crumbs, error_state(lang, read.values_error or ""), class_name="drill-panel")]
     view = model.build_view(state, tree, read.values, now)
     frame = view.values.frame
     badge = freshness_badge(frame.as_of, now, lang, stale=frame.stale, error=frame.error, tz=cockpit.tz)
@@ -138,7 +138,7 @@ def guarded_panel(lang: str, title_key: str, build: Callable[..., Any], *args: A
         body = build(*args)
     except Exception as exc:  # one broken panel must not blank the page
         log.exception("panel %s failed", title_key)
-        body = error_state(lang, str(exc))
+        body = error_state(lang, exc)
     return panel(t(title_key, lang), body, class_name=f"extra-panel extra-{title_key}")
 
 
@@ -207,9 +207,11 @@ def on_export(_csv: int | None, _xlsx: int | None, store: dict[str, Any]) -> Any
     from dash import ctx
 
     fmt = "xlsx" if ctx.triggered_id == "drill-export-xlsx" else "csv"
-    if not isinstance(store, dict):
-        raise DrillError("the page's drill state is missing")
-    read = _read_store(store, kpis=False, values=True)
+    try:   # a state the page never sent (no dict, no indicator) has nothing to export
+        read = _read_store(store if isinstance(store, dict) else {}, kpis=False, values=True)
+    except DrillError as exc:
+        log.info("drill export refused: %s", exc)
+        return no_update
     if read.values is None:
         raise read.values_error or DrillError("no values")
     state = read.state
@@ -227,14 +229,14 @@ def refresh(_tick: int, store: dict[str, Any]) -> Any:
     at local midnight is drawn again for the new day."""
     now = now_utc()
     if not isinstance(store, dict):
-        return [error_state("zh", "the page's drill state is missing")], no_update
+        return [error_state("zh", "the page's drill state is missing", public=True)], no_update
     try:
         read = _read_store(store, kpis=True, values=False)
     except DrillError as exc:
-        return [error_state("zh", str(exc))], no_update
+        return [error_state("zh", str(exc), public=True)], no_update
     cockpit, state, path = runtime.current(), read.state, store.get("path")
     if path not in (*DOMAIN_PAGES.values(), "/drill"):
-        return [error_state(state.lang, "the page's drill state names no drill page")], no_update
+        return [error_state(state.lang, "the page's drill state names no drill page", public=True)], no_update
     if state.live and store.get("day") != state.period.key:   # midnight: the new day drawn whole
         read = _read_store(store, kpis=True, values=True)
         return _main(cockpit, read, path, now, _OWN_PANELS.get(path)), {**store, "day": state.period.key}

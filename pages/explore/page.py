@@ -48,12 +48,12 @@ def layout(lang: str | None = None, **params: Any) -> html.Div:
         tree = AreaTree(cockpit.data.areas().data)
     except Exception as exc:  # no hierarchy: nothing to choose from
         log.exception("explorer: area hierarchy unavailable")
-        return _page(lang, None, [message(lang, str(exc))])
+        return _page(lang, None, [message(lang, exc)])
     try:
         state = model.read_state(cockpit.catalogue, tree, cockpit.tz, now, params, lang)
         result = render(cockpit, state, now)
     except ExploreError as exc:
-        result = [message(lang, str(exc))]
+        result = [message(lang, str(exc), public=True)]
         try:
             state = model.read_state(cockpit.catalogue, tree, cockpit.tz, now, {}, lang)
         except ExploreError:
@@ -76,9 +76,10 @@ def _page(lang: str, state: ExploreState | None, result: list[Any], choices: Cho
     ], className="page page-explore")
 
 
-def message(lang: str, text: str) -> html.Section:
-    """The panel a bad query shows instead of the chart."""
-    return panel(t("bad_request", lang), error_state(lang, text), panel_id="explore-message",
+def message(lang: str, text: str | BaseException, *, public: bool = False) -> html.Section:
+    """The panel a bad query shows instead of the chart (``public``: the query's own mistake,
+    shown in our words; else a category and a reference)."""
+    return panel(t("bad_request", lang), error_state(lang, text, public=public), panel_id="explore-message",
                  class_name="explore-message")
 
 
@@ -152,7 +153,7 @@ def on_query(indicator: Any, level: Any, areas: Any, start: Any, end: Any, grain
               "grain": grain, "compare": compare}
     href, problem = next_href(str(ctx.triggered_id or ""), values, lang)
     if href is None:
-        return no_update, [message(lang, problem or "")], "explore-result"
+        return no_update, [message(lang, problem or "", public=True)], "explore-result"
     return href, no_update, "explore-result is-pending"
 
 

@@ -50,7 +50,7 @@ def layout(layout: str | None = None, lang: str | None = None, playlist: str | N
     try:
         screen = layouts.load(layout or "1080p")
     except layouts.LayoutError as exc:
-        return html.Div(error_state(lang, str(exc)), className="wall-error")
+        return html.Div(error_state(lang, str(exc), public=True), className="wall-error")
     cockpit = runtime.current()
     regions = [p.region for p in screen.panels]
     view = safe_view(regions, lang)
@@ -70,7 +70,7 @@ def _player(name: str, dwell: str | None, lang: str) -> html.Div:
     items = runtime.current().config.playlists.get(name)
     if not items:
         known = ", ".join(sorted(runtime.current().config.playlists)) or "none"
-        return html.Div(error_state(lang, f"no playlist {name!r}; the config has {known}"),
+        return html.Div(error_state(lang, f"no playlist {name!r}; the config has {known}", public=True),
                         className="wall-error")
     seconds = int(dwell) if dwell and dwell.isdigit() and int(dwell) > 0 else None
     return html.Div([
