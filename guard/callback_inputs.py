@@ -149,13 +149,14 @@ def walk(value: Any, where: str = "body") -> None:
 # --- the shape: what the app declares -------------------------------------------------------
 def check_body(body: Any, callbacks: Mapping[str, Mapping[str, Any]]) -> None:
     """Refused unless ``body`` is a request for one of ``callbacks`` (Dash's callback map)
-    shaped as declared, its inputs within :data:`RULES` and :data:`PROPS`."""
-    walk(body)
+    shaped as declared, its inputs within :data:`RULES` and :data:`PROPS` (each input's
+    size checked first, so that a refusal names it)."""
     if not isinstance(body, dict):
         raise Refused("body", "expected a JSON object")
     output = body.get("output")
     if not isinstance(output, str) or output not in callbacks:
         raise Refused("output", "expected a callback of this app")
+    walk(body.get("outputs"), "outputs")
     outputs = _outputs(body.get("outputs"), output)
     spec = callbacks[output]
     for part in ("inputs", "state"):
@@ -168,6 +169,7 @@ def check_body(body: Any, callbacks: Mapping[str, Mapping[str, Any]]) -> None:
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         raise Refused("changedPropIds", "expected a list of strings")
+    walk(body)   # what else it holds
 
 
 def _outputs(given: Any, output: str) -> list[Any]:
@@ -221,6 +223,7 @@ def _dependency(dep: Mapping[str, str], item: Any, outputs: list[Any]) -> None:
         if not _same_id(entry.get("id"), dep["id"], pattern):
             raise Refused(name, "expected the declared component id")
         if "value" in entry:
+            walk(entry["value"], name)
             rule = RULES.get((str(dep["id"]), dep["property"])) or PROPS.get(dep["property"])
             if rule is not None:
                 rule.check(name, entry["value"], outputs)

@@ -104,7 +104,11 @@ def refresh_ranking(rows: dict[str, Any] | None, sort: dict[str, Any] | None, la
     """The ranking table in the chosen order (sorting needs no new data)."""
     columns = _columns(valid_lang(lang))
     sort = _valid_sort(sort, columns)
-    return _ranking_body(rows, sort, columns), sort_arrows(columns, sort["key"], sort["ascending"])
+    arrows = dict(zip((c.key for c in columns), sort_arrows(columns, sort["key"], sort["ascending"]), strict=True))
+    # one arrow per header the page has (the request's ids), whatever their number
+    asked = [o["id"].get("key") if isinstance(o, dict) and isinstance(o.get("id"), dict) else None
+             for o in ctx.outputs_list[1]]
+    return _ranking_body(rows, sort, columns), [arrows.get(k, "") if isinstance(k, str) else "" for k in asked]
 
 
 @callback(Output("ck-sort", "data"), Input({"type": SORT_TYPE, "key": ALL}, "n_clicks"),
@@ -113,7 +117,8 @@ def on_sort(_clicks: list[int | None], sort: dict[str, Any] | None, lang: str) -
     """A heading click sorts by that column: worst first, a second click reverses."""
     key = ctx.triggered_id.get("key") if isinstance(ctx.triggered_id, dict) else None
     columns = _columns(valid_lang(lang))
-    if key not in {c.key for c in columns} or not any(_clicks or []):
+    clicked = isinstance(_clicks, list) and any(isinstance(n, int) and n > 0 for n in _clicks)
+    if not isinstance(key, str) or key not in {c.key for c in columns} or not clicked:
         return no_update
     current = _valid_sort(sort, columns)
     if current["key"] == key:
@@ -124,7 +129,7 @@ def on_sort(_clicks: list[int | None], sort: dict[str, Any] | None, lang: str) -
 
 def _valid_sort(sort: Any, columns: list[Column]) -> dict[str, Any]:
     """The sort a payload asks for, if it names a column; else the default."""
-    if isinstance(sort, dict) and sort.get("key") in {c.key for c in columns}:
+    if isinstance(sort, dict) and isinstance(sort.get("key"), str) and sort["key"] in {c.key for c in columns}:
         return {"key": sort["key"], "ascending": bool(sort.get("ascending"))}
     return dict(DEFAULT_SORT)
 

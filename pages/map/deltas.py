@@ -74,9 +74,10 @@ def paint_update(book: DeltaBook, layer: str, key: str, colours: dict[str, str],
     extra = {**extra, "base": base}
     version = book.publish(key, colours)
     state = {"key": key, "version": version, "process": PROCESS, "extra": extra}
-    if not held or held.get("key") != key or held.get("process") != PROCESS:
-        return {"colours": colours, **extra}, state
-    changed = book.changes(key, int(held.get("version", -1)), version)
+    if not isinstance(held, dict) or held.get("key") != key or held.get("process") != PROCESS \
+            or not isinstance(held.get("version"), int) or isinstance(held.get("version"), bool):
+        return {"colours": colours, **extra}, state   # nothing the screen holds that we know
+    changed = book.changes(key, held["version"], version)
     if changed is None:
         return {"colours": colours, **extra}, state
     if not changed and held.get("extra") == extra:
@@ -84,8 +85,9 @@ def paint_update(book: DeltaBook, layer: str, key: str, colours: dict[str, str],
     patch = Patch()
     if changed:
         patch["colours"].update(changed)
+    shown = held.get("extra") if isinstance(held.get("extra"), dict) else {}
     for name, value in extra.items():
-        if held.get("extra", {}).get(name) != value:
+        if shown.get(name) != value:
             patch[name] = value
     return patch, state
 

@@ -194,11 +194,12 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
     lang = valid_lang(lang)
     cockpit = runtime.current()
     levels = model.map_levels(cockpit)
-    level = level if level in levels else (levels[0] if levels else "district")
-    ind = cockpit.catalogue.get(indicator) if indicator in cockpit.catalogue else next(iter(cockpit.catalogue))
+    level = level if isinstance(level, str) and level in levels else (levels[0] if levels else "district")
+    ind = cockpit.catalogue.get(indicator) if isinstance(indicator, str) and indicator in cockpit.catalogue \
+        else next(iter(cockpit.catalogue))
     fresh = Freshness()
     offered = model.offered_layers(cockpit, events_missing(cockpit))
-    on = set(shown or ()) & set(offered)
+    on = {s for s in shown if isinstance(s, str)} & set(offered) if isinstance(shown, list) else set()
     area_colours, area_legend, frame = model.choropleth(cockpit, ind, level, lang)
     fresh.add(frame)
     # a layer this site's stores do not have is never read: it is simply not offered
@@ -238,7 +239,8 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
     store = fresh.to_store()
     badge = live_badge(fresh.as_of, lang, max_age_s=max_age_s(cockpit, [ind]), stale=fresh.stale,
                        error=store["error"], tz=cockpit.tz)
-    held_before, held = held, dict(held or {})
+    held_before = held if isinstance(held, dict) else {}
+    held = dict(held_before)
     updates = {}
     for name, key, colours, radius in (
             ("areas", f"areas:{ind.id}:{level}", area_colours, None), ("roads", "roads", roads, None),
@@ -251,7 +253,7 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
     # the event points, only when they changed: a couple of hours of events weigh more
     # than a tick's colours
     held["events"] = content_key(events)
-    events = dash.no_update if (held_before or {}).get("events") == held["events"] else events
+    events = dash.no_update if held_before.get("events") == held["events"] else events
     return (f"/geo/{model.AREA_LAYER[level]}.json", events, *[updates[name] for name in PAINTED],
             legends, badge, held)
 
@@ -262,7 +264,7 @@ def _map_updates(indicator: str, level: str, shown: list[str] | None, lang: str,
 def on_area_click(feature: dict[str, Any] | None, lang: str, level: str, indicator: str | None = None) -> Any:
     """An area's KPIs, a button to drill into it on the map, and a link to its analysis."""
     lang = valid_lang(lang)
-    if not feature or "id" not in feature:
+    if not isinstance(feature, dict) or not isinstance(feature.get("id"), str | int):
         return dash.no_update
     cockpit = runtime.current()
     try:
@@ -287,11 +289,14 @@ def on_area_click(feature: dict[str, Any] | None, lang: str, level: str, indicat
 def on_event_click(feature: dict[str, Any] | None, lang: str) -> Any:
     """An event's details, lifecycle, and the cameras and facilities near it."""
     lang = valid_lang(lang)
-    if not feature or feature.get("properties", {}).get("cluster"):
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    props = props if isinstance(props, dict) else {}
+    event_id = feature.get("id") if isinstance(feature, dict) and feature.get("id") else props.get("id")
+    if props.get("cluster") or not isinstance(event_id, str | int):
         return dash.no_update
     cockpit = runtime.current()
     try:
-        facts = model.event_facts(cockpit, str(feature.get("id") or feature["properties"]["id"]))
+        facts = model.event_facts(cockpit, str(event_id))
     except KeyError as exc:
         return error_state(lang, str(exc))
     video = facts.cameras[0].properties.get("stream_url") if facts.cameras else None
@@ -307,12 +312,14 @@ def on_event_click(feature: dict[str, Any] | None, lang: str) -> Any:
 def on_drill(clicks: list[int | None], level: str, indicator: str, lang: str) -> tuple[Any, ...]:
     """Fly to the clicked area and colour the next level down."""
     nothing = (dash.no_update,) * 4
-    if not ctx.triggered_id or not any(clicks):
+    clicked = isinstance(clicks, list) and any(isinstance(n, int) and n > 0 for n in clicks)
+    if not isinstance(ctx.triggered_id, dict) or not clicked:
         return nothing
-    area_id = ctx.triggered_id["area"]
+    area_id = ctx.triggered_id.get("area")
     cockpit = runtime.current()
     areas = cockpit.data.areas().data.set_index("id")
-    if area_id not in areas.index or indicator not in cockpit.catalogue:
+    if not isinstance(area_id, str) or area_id not in areas.index or not isinstance(indicator, str) \
+            or indicator not in cockpit.catalogue:
         return nothing
     area_level = areas.loc[area_id].level
     nxt = model.next_level(cockpit, area_level)
