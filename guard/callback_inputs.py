@@ -14,7 +14,10 @@ Every ``POST …/_dash-update-component`` body must be
   by property (``n_clicks`` is a count).
 
 The 400 body is ``{"error": "bad_callback_input", "input": "<id>.<property>", "reason":
-"…"}``; it names only ids the app declares, never echoes what was sent.
+"…"}``; it names only ids the app declares, never echoes what was sent. The check runs
+before anything else reads the body (the sign-in gate and the rate limits parse it too),
+for signed-in requesters: an anonymous one gets the gate's 401 and learns nothing of the
+callbacks.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request
+from flask_login import current_user
 
 if TYPE_CHECKING:
     from dash import Dash
@@ -267,6 +271,8 @@ def checker(app: Dash, path: str) -> Callable[[], Response | None]:
     def check() -> Response | None:
         if request.path != path or request.method != "POST" or not app.server.config.get(SWITCH, True):
             return None
+        if not getattr(current_user, "is_authenticated", False):
+            return None   # the sign-in gate answers 401 without reading the body: nothing to tell
         try:
             body = parse(request.get_data(cache=True))
             if app.callback_map:   # Dash fills it on its first request (app.py warms it up)
