@@ -247,7 +247,8 @@ class CachedSource:
         """Record the failure (details logged under a reference) and serve the last good value."""
         detail = str(exc) if isinstance(exc, DataSourceError | TimeoutError) \
             else f"{self.name}: {type(exc).__name__}: {exc}"
-        shown = public(exc, where=f"{self.name} {method}, serving stale {key}")
+        # the datasource's name stays in front: a merged frame's error says whose it is
+        shown = f"{self.name}: {public(exc, where=f'{self.name} {method}, serving stale {key}')}"
         with self._lock:
             self.stats.failures += 1
             self.stats.last_error = f"{detail} [{shown}]"

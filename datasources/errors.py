@@ -49,7 +49,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "internal": ("内部错误", "internal error"),
 }
 _NAMES = "|".join(en for _, en in CATEGORIES.values())
-_PUBLIC = re.compile(rf"({_NAMES}) \(ref ([0-9a-f]{{6,16}})\)")
+# "<category> (ref <id>)", after the name of the datasource it concerns when there is one
+_PUBLIC = re.compile(rf"(?:([A-Za-z0-9_.-]{{1,64}}): )?({_NAMES}) \(ref ([0-9a-f]{{6,16}})\)")
 _BY_EN = {en: code for code, (_, en) in CATEGORIES.items()}
 _WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("timeout", ("timed out", "timeout", "no answer within", "statement_timeout", "canceling statement")),
@@ -105,13 +106,21 @@ def public(error: BaseException | str, *, where: str = "") -> str:
     return shown
 
 
+def references_of(detail: str) -> list[str]:
+    """The references given lately to errors whose full text contains ``detail`` (what an
+    operator greps the log for; tests check a screen names the right error)."""
+    with _lock:
+        return [shown.rsplit("(ref ", 1)[1].rstrip(")") for full, (shown, _) in _refs.items() if detail in full]
+
+
 def on_screen(error: BaseException | str, lang: str) -> str:
     """``error`` as a screen shows it in ``lang``: e.g. ``连接失败 · 编号 1a2b3c4d``."""
     shown = []
     for part in public(error).split(";"):
         found = _PUBLIC.fullmatch(part.strip())
         if found:
-            zh, en = CATEGORIES[_BY_EN[found.group(1)]]
-            ref = found.group(2)
-            shown.append(f"{en[0].upper()}{en[1:]} · ref {ref}" if lang == "en" else f"{zh} · 编号 {ref}")
+            source, category, ref = found.groups()
+            zh, en = CATEGORIES[_BY_EN[category]]
+            said = f"{en[0].upper()}{en[1:]} · ref {ref}" if lang == "en" else f"{zh} · 编号 {ref}"
+            shown.append(f"{source}: {said}" if source else said)
     return "; ".join(dict.fromkeys(shown))

@@ -68,6 +68,14 @@ def require_services(*, sql: tuple[str, ...] = (), redis_url: str | None = None)
             client.close()
 
 
+def says(text: str, error: str) -> bool:
+    """Whether a screen's ``text`` names ``error``: in our own words, or (a store's error,
+    whose details stay in the log) by the reference the log holds it under."""
+    from datasources.errors import references_of
+
+    return error in text or any(ref in text for ref in references_of(error))
+
+
 def cockpit_with_indicator(folder: Path, indicator: dict[str, object]):  # type: ignore[no-untyped-def]
     """Install a cockpit on the shipped config plus ``indicator`` (one no code knows about)
     while the generator runs, and the previous cockpit again after; for page fixtures."""

@@ -16,6 +16,7 @@ from pages.heartbeat import page as heartbeat
 from pages.wall import page as wall
 from service import runtime
 from tests.browser.conftest import read_all, read_one, save_screenshot
+from tests.conftest import says
 from tests.unit.test_heartbeat_page import DeadStore
 from tests.unit.test_live_ticks import raising
 
@@ -147,7 +148,7 @@ def test_a_failing_tick_shows_in_its_panels_never_blank_nor_a_dialog(dash_duo, c
         broken.setattr(wall, "VIEWS", TtlMemo(seconds=0))
         broken.setattr(wall, "render", raising(RuntimeError("renderer exploded")))
         assert _until(lambda: len(dash_duo.find_elements(".wall-body .panel-error")) == PANELS, 30)
-        assert "renderer exploded" in read_one(dash_duo, ".wall-pulse .panel-error")
+        assert says(read_one(dash_duo, ".wall-pulse .panel-error"), "renderer exploded")
         assert len(dash_duo.find_elements("#wall-stage .wall-panel")) == PANELS
         with pytest.raises(NoAlertPresentException):
             dash_duo.driver.switch_to.alert.text   # noqa: B018

@@ -19,6 +19,7 @@ from citybrain.config import load_config
 from pages.cockpit import page as cockpit
 from service import runtime
 from service.data import DataService
+from tests.conftest import says
 from tests.unit.test_heartbeat_page import DeadStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,13 +123,13 @@ def test_a_failing_read_shows_in_its_panel_and_the_rest_still_renders(monkeypatc
 
     monkeypatch.setattr(data, "events", boom)
     views = cockpit.render("zh")
-    assert "events store exploded" in _text(views["attention"])
+    assert says(_text(views["attention"]), "events store exploded")
     assert "events store exploded" not in _text(views["gauges"]) and views["rows"]["error"] is None
     monkeypatch.setattr(data, "latest", boom)
     views = cockpit.render("zh")
-    assert "events store exploded" in _text(views["gauges"]) and views["rows"]["error"]
+    assert says(_text(views["gauges"]), "events store exploded") and views["rows"]["error"]
     body, _arrows = cockpit.refresh_ranking(views["rows"], None, "zh")
-    assert "events store exploded" in _text(body)
+    assert says(_text(body), "events store exploded")
 
 
 def test_a_hotline_ticket_open_for_thirty_hours_is_listed_as_overdue(monkeypatch) -> None:  # type: ignore[no-untyped-def]

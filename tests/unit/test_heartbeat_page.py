@@ -88,8 +88,9 @@ def test_store_outage_shows_stale_not_an_error(dead_cockpit: runtime.Cockpit) ->
 
 
 def test_health_lists_adapters_with_status_latency_and_cache() -> None:
-    client = cockpit_app.server.test_client()
-    body = client.get("/health").get_json()
+    anonymous = cockpit_app.server.test_client().get("/health").get_json()
+    assert set(anonymous) == {"status"}   # the load balancer's answer: nothing else
+    body = sign_in(cockpit_app.server.test_client()).get("/health?detail=1").get_json()   # an admin's
     sim = body["adapters"]["sim"]
     assert sim["status"] == "ok" and sim["latency_ms"] is not None
     assert sim["last_data_at"] and "error" in sim
@@ -98,8 +99,9 @@ def test_health_lists_adapters_with_status_latency_and_cache() -> None:
 
 def test_health_shows_the_failing_adapter(dead_cockpit: runtime.Cockpit) -> None:
     heartbeat.render("zh", initial=True)
-    body = cockpit_app.server.test_client().get("/health").get_json()
-    assert body["status"] == "degraded"
+    reply = sign_in(cockpit_app.server.test_client()).get("/health?detail=1")
+    body = reply.get_json()
+    assert body["status"] == "down" and reply.status_code == 503   # its only datasource is failing
     assert body["adapters"]["sim"]["status"] == "failing"
     assert "connection refused" in body["adapters"]["sim"]["error"]
 
