@@ -15,6 +15,8 @@ shown as 0: they come out as the missing mark, or ``None`` from :func:`round_hal
 ('2.68', '—')
 >>> format_percent(3.25, 1, signed=True)
 '+3.3%'
+>>> format_compact(123456789, 0, "zh"), format_compact(123456789, 0, "en")
+('1.23亿', '123M')
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
-__all__ = ["MISSING", "format_number", "format_percent", "round_half_up"]
+__all__ = ["MISSING", "format_compact", "format_number", "format_percent", "round_half_up"]
 
 MISSING = "—"
 
@@ -85,3 +87,29 @@ def format_percent(percent: Any, decimals: int = 1, *, signed: bool = False, mis
         return missing
     sign = "+" if signed and got[0] > 0 else ""
     return f"{sign}{format_number(got[0], got[1])}%"
+
+
+# a tile's number: at most COMPACT_FROM in full, larger in 万 / 亿 (zh) or k / M / B / T (en)
+COMPACT_FROM = 1_000_000
+_STEPS = {"zh": ((Decimal(10) ** 12, "万亿"), (Decimal(10) ** 8, "亿"), (Decimal(10) ** 4, "万")),
+          "en": ((Decimal(10) ** 12, "T"), (Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"),
+                 (Decimal(10) ** 3, "k"))}
+
+
+def format_compact(value: Any, decimals: int, lang: str = "zh", *, missing: str = MISSING) -> str:
+    """``value`` as :func:`format_number` while below one million in size; larger, in three
+    significant figures of the largest unit it reaches (1.23亿, 123M), so a tile's number
+    stays a few characters long whatever the value."""
+    exact = _to_decimal(value)
+    if exact is None:
+        return missing
+    if abs(exact) < COMPACT_FROM:
+        return format_number(exact, decimals, missing=missing)
+    for size, unit in _STEPS["en" if lang == "en" else "zh"]:
+        if abs(exact) >= size:
+            scaled = exact / size
+            if abs(scaled) >= 10_000:   # beyond any unit: no 300-digit number across a screen
+                return f"{float(exact):.2e}"
+            digits = max(0, 2 - min(2, scaled.copy_abs().adjusted()))   # three significant figures
+            return f"{format_number(scaled, digits)}{unit}"
+    return format_number(exact, decimals, missing=missing)   # pragma: no cover - the steps reach 1e3

@@ -10,7 +10,7 @@ from typing import Any
 from dash import dcc, html
 
 from citybrain.i18n import t
-from citybrain.numbers import format_number
+from citybrain.numbers import format_compact, format_number
 
 from .kpi_card import BLANK_COLOUR, is_blank, stale_flag, value_state
 from .panels import NOT_CONNECTED, status_dot
@@ -153,7 +153,7 @@ def kpi_strip(tiles: Sequence[Tile], lang: str = "zh") -> html.Div:
         if blank:
             number: Any = value_state(tile.state, lang, tile.reason)
         else:
-            number = [html.Span(format_number(tile.value, tile.decimals), className="tile-value",
+            number = [html.Span(format_compact(tile.value, tile.decimals, lang), className="tile-value",
                                 style={"color": colour}),
                       html.Span(tile.unit, className="tile-unit")]
             if tile.state == "stale":
@@ -194,7 +194,7 @@ def indicator_tile(name: str, value: float | None, unit: str, decimals: int, col
     if blank:
         number: Any = value_state(state, lang, reason)
     else:
-        number = [html.Span(format_number(value, decimals), className="big-value", style={"color": colour}),
+        number = [html.Span(format_compact(value, decimals, lang), className="big-value", style={"color": colour}),
                   html.Span(unit, className="big-unit")]
         if state == "stale":
             number.append(stale_flag(lang, reason))

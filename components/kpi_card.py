@@ -15,7 +15,7 @@ from dash import dcc, html
 
 from citybrain.catalogue import Indicator
 from citybrain.i18n import t
-from citybrain.numbers import format_number, format_percent
+from citybrain.numbers import format_compact, format_number, format_percent
 from service.kpi import BLANK, Kpi
 
 from .panels import not_connected, shown_reason
@@ -104,7 +104,7 @@ def kpi_card(kpi: Kpi, lang: str, href: str, tz: Any, names: dict[str, str] | No
     colour = BLANK_COLOUR if blank else kpi.colour
     reason = shown_reason(kpi.reason, kpi.state)   # a failure: its category and reference only
     number = (value_state(kpi.state, lang, reason) if blank
-              else [html.Span(format_number(kpi.value, ind.decimals), className="kpi-value",
+              else [html.Span(format_compact(kpi.value, ind.decimals, lang), className="kpi-value",
                               style={"color": colour}),
                     html.Span(ind.unit_in(lang), className="kpi-unit")])
     face = dcc.Link([

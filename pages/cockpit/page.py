@@ -13,6 +13,7 @@ from typing import Any
 
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import MissingCallbackContextException
 
 from citybrain.areas import AreaTree
 from citybrain.catalogue import Indicator
@@ -105,10 +106,19 @@ def refresh_ranking(rows: dict[str, Any] | None, sort: dict[str, Any] | None, la
     columns = _columns(valid_lang(lang))
     sort = _valid_sort(sort, columns)
     arrows = dict(zip((c.key for c in columns), sort_arrows(columns, sort["key"], sort["ascending"]), strict=True))
-    # one arrow per header the page has (the request's ids), whatever their number
-    asked = [o["id"].get("key") if isinstance(o, dict) and isinstance(o.get("id"), dict) else None
-             for o in ctx.outputs_list[1]]
-    return _ranking_body(rows, sort, columns), [arrows.get(k, "") if isinstance(k, str) else "" for k in asked]
+    return _ranking_body(rows, sort, columns), [arrows.get(k, "") if isinstance(k, str) else ""
+                                                for k in _arrow_keys(columns)]
+
+
+def _arrow_keys(columns: list[Column]) -> list[Any]:
+    """The header keys whose arrows the request asks for, whatever their number (outside a
+    request: every column's, in order)."""
+    try:
+        outputs = ctx.outputs_list[1]
+    except (MissingCallbackContextException, IndexError, KeyError, TypeError):
+        return [c.key for c in columns]
+    return [o["id"].get("key") if isinstance(o, dict) and isinstance(o.get("id"), dict) else None
+            for o in outputs]
 
 
 @callback(Output("ck-sort", "data"), Input({"type": SORT_TYPE, "key": ALL}, "n_clicks"),

@@ -188,3 +188,15 @@ def test_a_derived_value_outside_its_range_is_not_shown() -> None:
     assert "parking_occupancy" not in set(frame.data["indicator"])
     assert "valid range" in frame.missing["parking_occupancy"]
     assert math.isfinite(frame.data.set_index("indicator").loc["aqi", "value"])
+
+
+def test_tile_numbers_stay_short_whatever_the_value() -> None:
+    from citybrain.numbers import format_compact
+
+    assert format_compact(987654.4, 1) == "987,654.4"      # below a million: in full
+    assert (format_compact(123456789, 0), format_compact(123456789, 0, "en")) == ("1.23亿", "123M")
+    assert (format_compact(9876543, 1), format_compact(9876543, 1, "en")) == ("988万", "9.88M")
+    assert format_compact(-2.5e7, 1, "en") == "-25.0M"
+    assert format_compact(1e308, 1) == "1.00e+308"           # beyond every unit, still short
+    assert [format_compact(v, 1) for v in (None, float("nan"), float("inf"), True)] == ["—"] * 4
+    assert all(len(format_compact(10 ** n * 0.987654, 1, lang)) <= 10 for n in range(1, 20) for lang in ("zh", "en"))
