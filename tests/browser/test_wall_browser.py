@@ -48,7 +48,7 @@ def test_each_layout_fills_its_screen_exactly(dash_duo, cockpit_app, name: str):
     assert dash_duo.get_logs() == []
 
 
-def test_another_aspect_is_letterboxed_never_stretched(dash_duo, cockpit_app):  # type: ignore[no-untyped-def]
+def test_another_aspect_is_letterboxed_never_stretched(dash_duo, cockpit_app, monkeypatch):  # type: ignore[no-untyped-def]
     dash_duo.start_server(cockpit_app)
     g = _open(dash_duo, "1080p", 1920, 1200)          # a 16:10 screen under a 16:9 layout
     left, top, width, height = g["stage"]
@@ -59,12 +59,15 @@ def test_another_aspect_is_letterboxed_never_stretched(dash_duo, cockpit_app):  
 
     # the open wall reports its heartbeat, and /health lists it
     import json
-    from urllib.request import urlopen
+    from urllib.request import Request, urlopen
 
+    monkeypatch.setenv("CITYBRAIN_HEALTH_TOKEN", "wall-test-health-token")   # /health's details
+    asked = Request(f"{dash_duo.server_url}/health",
+                    headers={"Authorization": "Bearer wall-test-health-token"})
     deadline = time.monotonic() + 30
     walls: list = []
     while time.monotonic() < deadline and not walls:
-        health = json.loads(urlopen(f"{dash_duo.server_url}/health", timeout=5).read())
+        health = json.loads(urlopen(asked, timeout=5).read())
         walls = [w for w in health["walls"] if w["layout"] == "1080p"]
         time.sleep(0.5)
     assert walls and walls[0]["page"] == "/wall?layout=1080p"
