@@ -34,6 +34,10 @@
       link.textContent = "登录 / Sign in";
       banner.appendChild(link);
     }
+    if (kind === "forbidden") {   // one refused action (an export): the page itself still works
+      banner.title = "点击关闭 / Click to close";
+      banner.addEventListener("click", function () { banner.remove(); shown = null; });
+    }
     document.body.appendChild(banner);
     shown = {kind: kind, element: banner};
   }
