@@ -19,7 +19,7 @@ from pages import common as model
 from pages.common import fingerprint, only_changed
 from pages.heartbeat import page as heartbeat
 from pages.wall import page as wall
-from service import runtime
+from service import runtime, scope
 from tests.conftest import says
 from tests.unit.test_heartbeat_page import text_of
 
@@ -37,6 +37,25 @@ def raising(exc: Exception) -> Any:
     def fail(*_: Any, **__: Any) -> Any:
         raise exc
     return fail
+
+
+def wall_outputs(panels: int) -> Any:
+    """The callback context Dash gives the wall's tick: one output per panel of its layout."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    each = [{"id": {"type": "wall-panel", "part": n}, "property": "children"} for n in range(panels)]
+    return context_value.set(AttributeDict(outputs_list=[each, each, {}, {}], triggered_inputs=[]))
+
+
+@pytest.fixture(autouse=True)
+def in_wall_tick() -> Iterator[None]:
+    """Each test runs as the tick of a wall with one panel per region of ``REGIONS``."""
+    from dash._callback_context import context_value
+
+    token = wall_outputs(len(REGIONS))
+    yield
+    context_value.reset(token)
 
 
 @pytest.fixture
@@ -92,10 +111,11 @@ def test_unchanged_tick_answers_without_data_and_a_change_sends_only_its_panel(
     assert ack == 8
     assert all(b is dash.no_update for b in bodies + badges) and again is dash.no_update
 
-    views = dict(wall.VIEWS.get("zh", lambda: None))
+    key = ("zh", scope.current().view_key)   # the views are shared per language and scope
+    views = dict(wall.VIEWS.get(key, lambda: None))
     monkeypatch.setattr(wall, "PANELS", TtlMemo(seconds=3600))
     monkeypatch.setattr(wall, "VIEWS", TtlMemo(seconds=3600))
-    wall.VIEWS.get("zh", lambda: {**views, "ticker": "a new event"})
+    wall.VIEWS.get(key, lambda: {**views, "ticker": "a new event"})
     bodies, badges, changed, _ = wall.refresh_wall({"n": 9, "at": 2}, REGIONS, "zh", prints)
     sent = [r for r, b in zip(REGIONS, bodies, strict=True) if b is not dash.no_update]
     assert sent == ["ticker"] and bodies[REGIONS.index("ticker")] == "a new event"
@@ -128,8 +148,14 @@ def test_a_failing_region_shows_only_in_its_panel(fresh_memos: None,
 
 
 def test_a_bad_regions_payload_is_named_in_the_panels() -> None:
-    bodies, _, _, _ = wall.refresh_wall(BEAT, ["index", 3], "en", None)
-    assert len(bodies) == 2 and "wall-regions: expected a list of region names" in text_of(bodies[0])
+    from dash._callback_context import context_value
+
+    token = wall_outputs(2)
+    try:
+        bodies, _, _, _ = wall.refresh_wall(BEAT, ["index", 3], "en", None)
+    finally:
+        context_value.reset(token)
+    assert len(bodies) == 2 and says(text_of(bodies[0]), "wall-regions: expected a list of 2 region names")
 
 
 def test_heartbeat_tick_sends_only_what_changed_and_shows_failures(
