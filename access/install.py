@@ -1,4 +1,5 @@
-"""``install(app, cockpit)``: sign-in, sessions, the gate and the audit sink on one app."""
+"""``install(app, cockpit)``: sign-in (password, one-time link, kiosk URL, OIDC), sessions, the
+gate, the audit sink and the admin page's server side on one app."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import dash
 
-from . import audit, bootstrap, login, sessions, views
+from . import admin, audit, bootstrap, login, oidc, sessions, views
 from .gate import Gate
 from .store import Store
 
@@ -25,6 +26,8 @@ def install(app: dash.Dash, cockpit: Any) -> Gate:
     server.before_request(gate)
     server.extensions["citybrain_access"] = {"store": store, "sessions": known, "gate": gate}
     audit.install(store)
+    oidc.register(server, security, store)   # /login/oidc(/callback) when security.oidc is set
+    admin.register(server, store)            # what the /admin page reads and does
     port = os.environ.get("PORT", "8050")
     bootstrap.ensure_admin(store, f"http://127.0.0.1:{port}")
     return gate
