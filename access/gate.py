@@ -131,7 +131,8 @@ class Gate:
     def _mark(self, who: Principal) -> None:
         shown = (who.layouts or frozenset()) | (who.playlists or frozenset()) if who.wall_id is not None else None
         scopes.set_for_request(scopes.Scope(
-            who.who, who.roles, who.areas, bool(who.roles & set(self.security.personal_roles)), shown))
+            who.who, who.roles, who.areas, bool(who.roles & set(self.security.personal_roles)), shown,
+            grants=who.grants))
 
     def _health_token(self) -> bool:
         expected = os.environ.get(self.security.health_token_env, "")

@@ -14,9 +14,10 @@ from citybrain.i18n import t
 
 
 def detail_grid(grid_id: str, rows: pd.DataFrame, columns: Sequence[tuple[str, str]], lang: str,
-                *, export_prefix: str) -> html.Div:
+                *, export_prefix: str, exportable: bool = True) -> html.Div:
     """An AgGrid of ``rows``; ``columns`` are (field, header). Export buttons use the ids
-    ``{export_prefix}-csv`` / ``-xlsx`` and the download ``{export_prefix}-download``."""
+    ``{export_prefix}-csv`` / ``-xlsx`` and the download ``{export_prefix}-download``; without
+    ``exportable`` (a viewer the server would refuse) there are none."""
     defs = [{"field": field, "headerName": header, "sortable": True, "filter": True,
              "resizable": True, **({"type": "numericColumn", "filter": "agNumberColumnFilter"}
                                    if pd.api.types.is_numeric_dtype(rows[field]) else {})}
@@ -25,9 +26,9 @@ def detail_grid(grid_id: str, rows: pd.DataFrame, columns: Sequence[tuple[str, s
         html.Div([
             html.Span(t("detail_rows", lang) + f" · {len(rows)}", className="grid-count",
                       id=f"{export_prefix}-count"),
-            html.Button(t("export_csv", lang), id=f"{export_prefix}-csv", className="btn btn-export"),
-            html.Button(t("export_xlsx", lang), id=f"{export_prefix}-xlsx", className="btn btn-export"),
-            dcc.Download(id=f"{export_prefix}-download"),
+            *([html.Button(t("export_csv", lang), id=f"{export_prefix}-csv", className="btn btn-export"),
+               html.Button(t("export_xlsx", lang), id=f"{export_prefix}-xlsx", className="btn btn-export"),
+               dcc.Download(id=f"{export_prefix}-download")] if exportable else []),
         ], className="grid-toolbar"),
         dag.AgGrid(id=grid_id, rowData=rows.to_dict("records"), columnDefs=defs,
                    defaultColDef={"flex": 1, "minWidth": 110},

@@ -26,11 +26,16 @@ class Scope:
     areas: frozenset[str] | None = None      # the top areas allowed (and all below); None: every area
     personal: bool = False                   # personal fields shown unmasked
     layouts: frozenset[str] | None = None    # a wall token's layouts and playlists; None: any
+    grants: frozenset[str] | None = None     # what the policy grants (e.g. "export"); None: all
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def unlimited(self) -> bool:
         return self.areas is None
+
+    def may(self, grant: str) -> bool:
+        """Whether this scope holds ``grant`` (pages hide what the gate would refuse)."""
+        return self.grants is None or grant in self.grants or "*" in self.grants
 
     @property
     def view_key(self) -> tuple[frozenset[str] | None, bool]:

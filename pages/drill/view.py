@@ -24,7 +24,7 @@ from components.kpi_card import kpi_card
 from components.panels import error_state, freshness_badge, panel
 from pages.common import now_utc, top_bar
 from pages.drill import model
-from service import drill, runtime
+from service import drill, runtime, scope
 from service.kpi import thresholds_apply
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,8 @@ def _drill_panels(cockpit: runtime.Cockpit, read: drill.DrillRead, path: str, no
                      className="drill-chart"),
         ], className="drill-charts"), badge=badge, class_name="drill-panel"),
         panel(t("detail_rows", lang),
-              detail_grid("drill-grid", view.rows, columns, lang, export_prefix="drill-export"),
+              detail_grid("drill-grid", view.rows, columns, lang, export_prefix="drill-export",
+                          exportable=scope.current().may("export")),
               class_name="drill-grid-panel"),
     ]
 
