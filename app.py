@@ -91,5 +91,7 @@ with access_gate.trusted():
     geo_routes.warm(server, [name for name in OPENING_GEOMETRY if has_layer(runtime.current(), name)])
 
 if __name__ == "__main__":
+    from guard import QuietRequestHandler   # the dev server announces no versions either
+
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),
-            debug=False)
+            debug=False, request_handler=QuietRequestHandler)
