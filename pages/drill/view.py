@@ -220,6 +220,8 @@ def on_export(_csv: int | None, _xlsx: int | None, store: dict[str, Any]) -> Any
     lang = state.lang
     columns = [("indicator", t("indicator", lang)), ("area_id", "ID"), ("area", t("area", lang)),
                ("period", t("period", lang)), ("value", t("value", lang)), ("unit", t("unit", lang))]
+    scope.audit("export", what="drill", indicator=state.indicator.id, area=state.area.id,
+                period=state.period.key, format=fmt, rows=len(view.rows))
     return download(view.rows, columns, fmt, f"{state.indicator.id}-{state.area.id}-{state.period.key}")
 
 

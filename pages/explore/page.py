@@ -28,7 +28,7 @@ from pages.common import now_utc, top_bar
 from pages.explore import model
 from pages.explore import values as numbers
 from pages.explore.model import ExploreError, ExploreState
-from service import runtime
+from service import runtime, scope
 
 dash.register_page(__name__, path=model.PATH, name="指标分析", title="指标分析 · Explorer", order=5)
 
@@ -181,9 +181,11 @@ def next_href(trigger: str, values: dict[str, Any], lang: str) -> tuple[str | No
 
 
 @callback(Output("explore-summary", "exportDataAsCsv"), Input("explore-summary-csv", "n_clicks"),
-          prevent_initial_call=True)
-def on_export(_clicks: int | None) -> bool:
-    """The summary rows as CSV, straight from the grid."""
+          State("explore-nav", "search"), prevent_initial_call=True)
+def on_export(_clicks: int | None, search: Any = None) -> bool:
+    """The summary rows as CSV, straight from the grid (the export, with the query it came
+    from, is in the audit trail)."""
+    scope.audit("export", what="explore", query=search[:500] if isinstance(search, str) else "")
     return True
 
 
