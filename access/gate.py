@@ -10,6 +10,7 @@ requester's :class:`service.scope.Scope`; what it refuses gets nothing of the da
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -19,14 +20,16 @@ from typing import Any
 import dash
 from dash._callback import GLOBAL_CALLBACK_MAP
 from flask import Response, g, jsonify, redirect, request, url_for
-from flask_login import current_user
+from flask_login import AnonymousUserMixin, current_user
 
 from citybrain.security import Security
 from service import scope as scopes
 
 from . import policy
-from .sessions import Principal
+from .sessions import Principal, StoreDown
 from .views import message_page
+
+log = logging.getLogger(__name__)
 
 _trusted = threading.local()
 
@@ -62,7 +65,15 @@ class Gate:
             if (request.view_args or {}).get("filename") in policy.LOGIN_ASSETS:
                 return None
             need = policy.SIGNED_IN
-        who: Any = current_user
+        try:
+            who: Any = current_user._get_current_object()   # reads the session's principal
+        except StoreDown:
+            log.warning("sign-in store unavailable for %s %s", request.method, rule)
+            g._login_user = AnonymousUserMixin()   # this request is anonymous: nothing reads it again
+            if need == policy.PUBLIC:   # the sign-in page and /health's status still answer
+                scopes.set_for_request(scopes.NOTHING)
+                return None
+            return self._unavailable(need)
         signed_in = isinstance(who, Principal)
         if need == policy.PUBLIC:
             if signed_in:
@@ -146,6 +157,11 @@ class Gate:
                 return message_page("revoked", 401)
             return redirect(url_for("access_login", next=request.full_path.rstrip("?")))
         return _json(reason, 401)
+
+    def _unavailable(self, need: str) -> Response:
+        if need == policy.PAGE and request.method == "GET":
+            return message_page("unavailable", 503)
+        return _json("unavailable", 503)
 
     def _forbidden(self, need: str) -> Response:
         if need == policy.PAGE and request.method == "GET":

@@ -8,23 +8,41 @@ one client within :data:`LOCK_MINUTES` minutes that pair is refused until the wi
 
 from __future__ import annotations
 
+import functools
 import hmac
+import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, redirect, request, session
 from flask_login import login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import audit, bootstrap, tokens, users
 from .passwords import verify
-from .sessions import Sessions, user_session_id, wall_session_id
+from .sessions import Sessions, StoreDown, user_session_id, wall_session_id
 from .store import AuditEvent, Store, utcnow
 from .views import login_page, message_page
 
+log = logging.getLogger(__name__)
 MAX_FAILURES = 5
 LOCK_MINUTES = 5
 PROVIDERS: list[dict[str, str]] = []   # other ways in (the identity provider): {"url", "label"}
+
+
+def store_guarded(view: Callable[..., Response]) -> Callable[..., Response]:
+    """A sign-in route whose database does not answer says so (503), never a 500."""
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except (SQLAlchemyError, StoreDown):
+            log.exception("the access database failed during %s", request.path)
+            return message_page("unavailable", 503)
+    return guarded
 
 
 def safe_next(target: str | None) -> str:
@@ -81,6 +99,7 @@ def register(server: Flask, store: Store, sessions: Sessions) -> None:
     """/login, /login/once/<token>, /kiosk/<token>, /logout on ``server``."""
 
     @server.route("/login", methods=["GET", "POST"], endpoint="access_login")
+    @store_guarded
     def login() -> Response:
         next_url = safe_next(request.values.get("next"))
         if request.method == "GET":
@@ -106,6 +125,7 @@ def register(server: Flask, store: Store, sessions: Sessions) -> None:
         return redirect(next_url)
 
     @server.route("/login/once/<token>", endpoint="access_once")
+    @store_guarded
     def once(token: str) -> Response:
         user_id = bootstrap.use_link(store, token)
         account = users.by_id(store, user_id) if user_id is not None else None
@@ -116,6 +136,7 @@ def register(server: Flask, store: Store, sessions: Sessions) -> None:
         return redirect("/")
 
     @server.route("/kiosk/<token>", endpoint="access_kiosk")
+    @store_guarded
     def kiosk(token: str) -> Response:
         wall = tokens.resolve(store, token)
         if wall is None:
@@ -130,6 +151,7 @@ def register(server: Flask, store: Store, sessions: Sessions) -> None:
         return redirect(f"/wall?layout={first}" if first else f"/wall?playlist={sorted(wall.playlists)[0]}")
 
     @server.route("/logout", methods=["GET", "POST"], endpoint="access_logout")
+    @store_guarded
     def logout() -> Response:
         logout_user()
         session.clear()

@@ -9,6 +9,7 @@ expired token stops the session within a second, in every worker.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import tempfile
@@ -30,12 +31,20 @@ from . import policy, tokens, users
 from .store import Store, data_dir
 
 RECHECK_SECONDS = 1.0
+GRACE_SECONDS = 300.0   # while the access database does not answer, a session read this recently holds
+log = logging.getLogger(__name__)
 COOKIE_YEARS = timedelta(days=3660)   # the cookie's signature; each session ends sooner (below)
 T = TypeVar("T")
 
 
+class StoreDown(RuntimeError):
+    """The access database did not answer, and the session was not read recently enough."""
+
+
 class Recent(Generic[T]):
-    """Values read at most ``seconds`` ago, per key (thread-safe enough: a race reads twice)."""
+    """Values read at most ``seconds`` ago, per key (thread-safe enough: a race reads twice).
+    While the read fails, a value read within :data:`GRACE_SECONDS` is kept: a wall signed
+    in stays on through a short outage of the access database; a new session waits for it."""
 
     def __init__(self, read: Callable[[Any], T], seconds: float = RECHECK_SECONDS) -> None:
         self.read, self.seconds = read, seconds
@@ -47,7 +56,14 @@ class Recent(Generic[T]):
         hit = self.values.get(key)
         if hit is not None and now - hit[0] < self.seconds:
             return hit[1]
-        value = self.read(key)
+        try:
+            value = self.read(key)
+        except Exception as exc:  # the database is down or hung: degrade, never a 500
+            if hit is not None and now - hit[0] < GRACE_SECONDS:
+                log.warning("access database failed (%s); keeping a session read %.0f s ago",
+                            type(exc).__name__, now - hit[0])
+                return hit[1]
+            raise StoreDown(f"the access database failed: {type(exc).__name__}") from exc
         with self.lock:
             if len(self.values) > 10_000:
                 self.values.clear()

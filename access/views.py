@@ -16,6 +16,8 @@ MESSAGES = {   # kind -> (title, text)
     "forbidden": ("无权访问 · Access denied",
                   "您的角色不能查看此页面。 Your role may not open this page."),
     "signed_out": ("已退出登录 · Signed out", "请重新登录。 Please sign in again."),
+    "unavailable": ("暂时无法登录 · Sign-in unavailable",
+                    "登录服务暂时不可用，请稍后重试。 The sign-in store does not answer; try again shortly."),
     "link": ("链接无效 · Link not valid",
              "此一次性登录链接已使用或已过期。 This one-time sign-in link was used or has expired."),
 }
