@@ -95,6 +95,8 @@ class CachedSource:
         self.default_ttl = default_ttl
         self.stats = ReadStats()
         self._lock = threading.Lock()
+        if redis_client is None and isinstance(backend, FallbackCache):
+            redis_client = backend.client
         self.flight: Flight = flight_for(backend, redis_client)
         if isinstance(backend, FallbackCache):   # while the shared cache is skipped, so is its lock
             self.flight = GuardedFlight(self.flight, backend.breaker)
@@ -289,10 +291,11 @@ class FallbackCache:
     seconds (reads and writes go to the process copy), then tried again.
     """
 
-    def __init__(self, shared: Any, *, threshold: int = 5000, cooldown: float = 5.0) -> None:
+    def __init__(self, shared: Any, *, client: Any = None, threshold: int = 5000, cooldown: float = 5.0) -> None:
         from flask_caching.backends import SimpleCache
 
         self.shared = shared
+        self.client = client   # the Redis the shared cache is built on: the workers' single-flight locks
         self.local = SimpleCache(threshold=threshold, default_timeout=300)
         self.key_prefix = getattr(shared, "key_prefix", "") or ""
         self.breaker = Breaker("shared cache", cooldown)

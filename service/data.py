@@ -64,7 +64,7 @@ def make_backend(cfg: CacheConfig, client: Any = None) -> Any:
         client = client if client is not None else make_redis(cfg)
         backend = RedisCache(host=client, key_prefix="", default_timeout=300)
         backend.serializer = FrameSerializer()   # JSON, never pickle: the Redis may be shared
-        return FallbackCache(backend)             # the process serves while Redis cannot
+        return FallbackCache(backend, client=client)   # the process serves while Redis cannot
     if cfg.backend == "none":
         return NullCache()
     return SimpleCache(threshold=5000, default_timeout=300)

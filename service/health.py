@@ -67,6 +67,7 @@ class Redactor:
         variables it names (``url_env``, ``token_env``, the security section's ``*_env``)."""
         env = dict(os.environ) if env is None else env
         dumped = config.model_dump()
+        dumped.pop("playlists", None)   # the cockpit's own page URLs ("/wall?layout=…"), not files
         given = [env[name] for name in _env_names(dumped) if env.get(name)]
         secrets = [text for text in given if "://" not in text]
         hosts, paths = [], []

@@ -54,7 +54,7 @@ def test_redis_killed_gives_stale_values_then_heals_without_reload(own: OwnRedis
     time.sleep(1.1)                  # past the indicator's TTL
     stale = data.latest(["traffic_tpi"], "city")
     assert stale.stale and stale.data.value.tolist() == [6.2]
-    assert (stale.error or "").startswith("connection failed (ref ")   # the details are in the log
+    assert (stale.error or "").startswith("platform: connection failed (ref ")   # the details are in the log
     assert "refused" in (data.sources["platform"].stats.last_error or "")
     health = data.health()
     assert health["status"] == "degraded"

@@ -208,9 +208,11 @@ def test_rows_for_areas_the_hierarchy_does_not_know_are_counted_in_health(
 
 
 def test_wall_heartbeats_are_shared_through_redis(server: OwnRedis, client: redis.Redis) -> None:
+    from service.wall_store import RedisWalls
     from service.walls import WallRegistry
 
-    one, other = WallRegistry(redis.Redis.from_url(server.url)), WallRegistry(redis.Redis.from_url(server.url))
+    one = WallRegistry(RedisWalls(redis.Redis.from_url(server.url)))
+    other = WallRegistry(RedisWalls(redis.Redis.from_url(server.url)))
     one.beat({"wall_id": "w1", "page": "/wall", "layout": "4k", "last_render_ms_ago": 10,
               "js_heap_bytes": None})
-    assert [w["wall_id"] for w in other.recent()] == ["w1"]
+    assert [w["wall_id"] for w in other.recent()[0]] == ["w1"]

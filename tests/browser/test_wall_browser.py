@@ -68,7 +68,7 @@ def test_another_aspect_is_letterboxed_never_stretched(dash_duo, cockpit_app, mo
     walls: list = []
     while time.monotonic() < deadline and not walls:
         health = json.loads(urlopen(asked, timeout=5).read())
-        walls = [w for w in health["walls"] if w["layout"] == "1080p"]
+        walls = [w for w in health["walls"]["recent"] if w["layout"] == "1080p"]
         time.sleep(0.5)
     assert walls and walls[0]["page"] == "/wall?layout=1080p"
 

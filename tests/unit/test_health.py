@@ -152,3 +152,15 @@ def test_the_details_are_computed_at_most_once_per_ttl() -> None:
     for _ in range(20):
         report.details()
     assert len(calls) == 1
+
+
+def test_the_cockpits_own_page_urls_are_not_taken_for_file_paths() -> None:
+    """A playlist's "/wall?layout=1080p" is a page of the cockpit, not a file: the walls
+    listed in the details keep the page they show."""
+    from citybrain.config import DEFAULT_CONFIG
+
+    config = load_config(DEFAULT_CONFIG)
+    assert any(item.url == "/wall?layout=1080p" for items in config.playlists.values() for item in items)
+    clean = Redactor.for_config(config, env={})
+    assert clean.text("wall /wall?layout=1080p and /map?layers=areas,roads,events&kiosk=1") == \
+        "wall /wall?layout=1080p and /map?layers=areas,roads,events&kiosk=1"
