@@ -34,7 +34,7 @@ class Limits(Strict):
 
     max_body_bytes: PositiveInt = 1_000_000           # any request body, chunked included
     wall_heartbeats: str = "30 per minute"            # per client (Flask-Limiter syntax)
-    expensive_queries: str = "30 per minute"          # explorer and drill reads, exports
+    expensive_queries: str = "60 per minute"          # explorer and drill reads, exports
     storage_url: str | None = None                    # None: the cache's Redis, else in-process
     max_query_days: PositiveInt = 400                 # the longest span one query may read
     statement_timeout_ms: PositiveInt = 5_000         # SQL statements longer than this are cancelled
@@ -54,6 +54,7 @@ class Security(Strict):
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
     frame_ancestors: list[str] = Field(default_factory=lambda: ["'self'"])
     https: bool = False                        # Secure cookies and HSTS (behind an HTTPS proxy)
+    proxy_hops: int = Field(default=0, ge=0, le=5)   # reverse proxies in front whose X-Forwarded-* count
     personal_fields: list[str] = Field(default_factory=lambda: [
         "reporter", "reporter_name", "phone", "plate", "licence_plate", "id_number"])
     personal_roles: list[Role] = Field(default_factory=lambda: ["operator", "admin"])

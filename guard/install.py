@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 from guard import headers, rate_limit
 from guard.body_limit import BodyLimit
 from guard.hosts import HostAllowList
@@ -26,3 +28,6 @@ def install(app: Dash, config: Config) -> None:
     server = app.server
     server.wsgi_app = HostAllowList(  # type: ignore[method-assign]
         BodyLimit(server.wsgi_app, security.limits.max_body_bytes), security.allowed_hosts)
+    if security.proxy_hops:   # behind the site's proxies: the client, scheme and host they saw
+        hops = security.proxy_hops
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

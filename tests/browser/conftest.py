@@ -57,6 +57,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             pass
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limits() -> Iterator[None]:
+    """Rate limits off: a browser test drives one client through more pages a minute than any
+    person does, one test after another (the limits are tested in tests/guard)."""
+    import app as cockpit
+
+    limiters = list(cockpit.server.extensions.get("limiter") or [])
+    before = [lim.enabled for lim in limiters]
+    for lim in limiters:
+        lim.enabled = False
+    yield
+    for lim, enabled in zip(limiters, before, strict=True):
+        lim.enabled = enabled
+
+
 @pytest.fixture(scope="session")
 def cockpit_app() -> Iterator[object]:
     """The real app module's Dash app, on the shipped default config."""

@@ -35,7 +35,8 @@ def call(output: str, inputs: list[dict[str, Any]], state: list[dict[str, Any]] 
             "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"] if inputs else []}
 
 
-EXPORT = call("explore-summary.exportDataAsCsv", [{"id": "explore-summary-csv", "property": "n_clicks", "value": 1}])
+EXPORT = call("explore-summary.exportDataAsCsv", [{"id": "explore-summary-csv", "property": "n_clicks", "value": 1}],
+              [{"id": "explore-nav", "property": "search", "value": "?indicator=aqi"}])
 TICK = call("..drill-main.children...drill-state.data..", [{"id": "drill-tick", "property": "n_intervals", "value": 3}],
             [{"id": "drill-state", "property": "data", "value": None}])
 ROUTER = ".._pages_content.children..._pages_store.data.."
@@ -152,3 +153,19 @@ def test_workers_share_the_counts_in_redis_and_a_dead_or_hung_redis_is_no_500(
     own_redis.stop()                              # dead
     replies = [one.post("/wall/heartbeat", json=BEAT).status_code for _ in range(3)]
     assert replies == [200, 429, 429]             # counted in the process meanwhile (1 + 1, then over)
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_the_sites_proxy_each_forwarded_client_has_its_own_count(fresh_app: Any, hops: int) -> None:
+    """With ``proxy_hops: 1`` the client the proxy names in X-Forwarded-For is counted; without
+    it the header is ignored (anyone could send it), and everything from the proxy is one client."""
+    config = limited_config()
+    config = config.model_copy(update={"security": config.security.model_copy(update={"proxy_hops": hops})})
+    app = fresh_app(config)
+    proxy = "10.9.9.9"
+    first, other = client_of(app, proxy), client_of(app, proxy)
+    first.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    other.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.8"
+    assert [first.post("/wall/heartbeat", json=BEAT).status_code for _ in range(2)] == [200, 200]
+    assert first.post("/wall/heartbeat", json=BEAT).status_code == 429
+    assert other.post("/wall/heartbeat", json=BEAT).status_code == (200 if hops else 429)
