@@ -51,6 +51,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "event_closed": ("已办结", "Closed"),
     "severity": ("{n}级", "Level {n}"),
     "lang_switch": ("EN", "中文"),
+    "sign_out": ("退出", "Sign out"),
+    "admin_nav": ("系统管理", "Admin"),
     "target": ("目标", "target"),
     "error_panel": ("面板暂不可用", "Panel unavailable"),
     "map": ("城市地图", "City map"),

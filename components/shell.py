@@ -25,9 +25,11 @@ def nav_href(path: str, lang: str) -> str:
 
 def shell(*, city: str, page_title: str, lang: str, path: str, timezone: str,
           nav: Sequence[tuple[str, str]] = (), freshness: Any = None,
-          freshness_id: str = "shell-freshness", lang_href: str | None = None) -> html.Header:
+          freshness_id: str = "shell-freshness", lang_href: str | None = None,
+          account: tuple[str, str] | None = None) -> html.Header:
     """The top bar; ``nav`` is (path, label) pairs, ``path`` the current page's path;
-    ``lang_href`` is this page in the other language (keeping its state), when it has state."""
+    ``lang_href`` is this page in the other language (keeping its state), when it has state;
+    ``account`` is who is signed in and where signing out goes."""
     links = [dcc.Link(label, href=nav_href(p, lang),
                       className="nav-link active" if p == path else "nav-link") for p, label in nav]
     other = "en" if lang == "zh" else "zh"
@@ -46,5 +48,8 @@ def shell(*, city: str, page_title: str, lang: str, path: str, timezone: str,
             dcc.Link(t("lang_switch", lang),
                      href=lang_href or (nav_href(path, other) if other != "zh" else path),
                      className="lang-switch", id="shell-lang-switch"),
+            *([html.Div([html.Span(account[0], className="shell-user", id="shell-user"),
+                         html.A(t("sign_out", lang), href=account[1], className="sign-out", id="shell-sign-out")],
+                        className="shell-account")] if account else []),
         ], className="shell-right"),
     ], className="shell", **{"data-server-now": round(time.time() * 1000)})

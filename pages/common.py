@@ -25,7 +25,7 @@ from citybrain.scoring import STATUS_COLOURS, status
 from components.shell import shell
 from datasources.base import Frame, utcnow
 from datasources.errors import BadQuery, DataSourceError, public
-from service import runtime
+from service import runtime, scope
 from service.runtime import Cockpit
 
 NAV: list[tuple[str, str]] = [
@@ -42,9 +42,15 @@ def top_bar(lang: str, path: str, title_key: str, *, freshness: Any = None,
             lang_href: str | None = None) -> html.Header:
     """The shared top bar for page ``path`` titled with i18n key ``title_key``."""
     cfg = runtime.current().config
+    viewer = scope.current()
+    signed_in = viewer.grants is not None   # a request the sign-in gate let through
+    nav = [(p, t(k, lang)) for p, k in NAV if viewer.may(k)]   # only the pages the gate would open
+    if signed_in and viewer.may("admin"):
+        nav.append(("/admin", t("admin_nav", lang)))
     return shell(city=cfg.city.name_en if lang == "en" else cfg.city.name_zh,
                  page_title=t(title_key, lang), lang=lang, path=path, timezone=cfg.city.timezone,
-                 nav=[(p, t(k, lang)) for p, k in NAV], freshness=freshness, lang_href=lang_href)
+                 nav=nav, freshness=freshness, lang_href=lang_href,
+                 account=(viewer.who, "/logout") if signed_in else None)
 
 
 # --- what a live tick sends: only the parts whose content changed since the last one -----------

@@ -85,10 +85,15 @@ def using(scope: Scope) -> Iterator[Scope]:
         _outside = previous
 
 
-def set_audit_sink(sink: Callable[[str, str, dict[str, Any]], None] | None) -> None:
-    """Where :func:`audit` writes: ``sink(who, action, detail)`` (the access package's table)."""
+Sink = Callable[[str, str, dict[str, Any]], None]
+
+
+def set_audit_sink(sink: Sink | None) -> Sink | None:
+    """Where :func:`audit` writes: ``sink(who, action, detail)`` (the access package's table);
+    returns the sink it replaces."""
     global _audit
-    _audit = sink
+    before, _audit = _audit, sink
+    return before
 
 
 def audit(action: str, **detail: Any) -> None:

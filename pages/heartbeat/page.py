@@ -17,9 +17,8 @@ from citybrain.i18n import t, valid_lang
 from citybrain.memo import TtlMemo
 from components.heartbeat import pulse_rows
 from components.panels import error_state, live_badge, panel
-from components.shell import shell
 from components.ticker import TickAIO, beat_number
-from pages.common import NAV, fingerprints, only_changed
+from pages.common import fingerprints, only_changed, top_bar
 from pages.heartbeat.model import pulse_title
 from pages.heartbeat.view import render
 from service import runtime, scope
@@ -40,9 +39,7 @@ def layout(lang: str | None = None, kiosk: str | None = None, **_: Any) -> html.
     views = render(lang, initial=True)
     rows = pulse_rows(views["labels"], views["figures"], DOMAINS, id_type="hb-pulse")
     return html.Div([
-        shell(city=cfg.city.name_en if lang == "en" else cfg.city.name_zh,
-              page_title=t("heartbeat", lang), lang=lang, path="/", timezone=cfg.city.timezone,
-              nav=[(p, t(k, lang)) for p, k in NAV], freshness=views["freshness"]),
+        top_bar(lang, "/", "heartbeat", freshness=views["freshness"]),
         dcc.Store(id="hb-lang", data=lang),
         dcc.Store(id="hb-prints", data=None),
         TickAIO("hb", seconds=cfg.heartbeat.tick_seconds),

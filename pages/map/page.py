@@ -22,9 +22,8 @@ from citybrain.standards import aqi, tpi
 from components.heartbeat import SEVERITY_COLOURS
 from components.map_view import area_panel, event_panel, legend
 from components.panels import error_state, live_badge
-from components.shell import shell
 from components.ticker import TickAIO
-from pages.common import NAV, Freshness, events_missing, indicator_colour, max_age_s
+from pages.common import Freshness, events_missing, indicator_colour, max_age_s, top_bar
 from pages.map import model
 from pages.map.deltas import DeltaBook, content_key, paint_update
 from pages.map.model import LATER, OPENING_GEOMETRY, POINT_LAYERS  # noqa: F401  (what this page opens with)
@@ -104,9 +103,7 @@ def layout(lang: str | None = None, layers: str | None = None, kiosk: str | None
                         superClusterOptions={"radius": 50, "maxZoom": 15},
                         pointToLayer=fn("eventMarker"), clusterToLayer=fn("eventCluster"))
     return html.Div([
-        shell(city=cfg.city.name_en if lang == "en" else cfg.city.name_zh, page_title=t("map", lang),
-              lang=lang, path="/map", timezone=cfg.city.timezone,
-              nav=[(p, t(k, lang)) for p, k in NAV]),
+        top_bar(lang, "/map", "map"),
         dcc.Store(id="map-lang", data=lang),
         dcc.Store(id="map-held", data={}),
         *paints, dcc.Store(id="map-painted", data=0),

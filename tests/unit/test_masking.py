@@ -49,10 +49,10 @@ def test_each_kind_keeps_enough_to_tell_apart_and_never_the_whole(field: str, va
 @pytest.fixture()
 def audited() -> Any:
     rows: list[tuple[str, str, dict[str, Any]]] = []
-    scope.set_audit_sink(lambda who, action, detail: rows.append((who, action, detail)))
+    before = scope.set_audit_sink(lambda who, action, detail: rows.append((who, action, detail)))
     masking._recent.clear()
     yield rows
-    scope.set_audit_sink(None)
+    scope.set_audit_sink(before)   # the app's own trail again
 
 
 @pytest.fixture(scope="module")
