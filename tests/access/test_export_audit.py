@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 import app
 from tests.access.helpers import sign_in, store, user_for
-from tests.access.test_scope_callbacks import callback, spec
+from tests.access.test_scope_callbacks import callback, drill_export, spec
 
 
 def _exports(actor: str, after: int) -> list[dict[str, object]]:
@@ -28,12 +28,7 @@ def _last_id() -> int:
 
 def test_a_drill_export_is_audited_with_what_it_held() -> None:
     client, before = sign_in(app.server.test_client(), "analyst"), _last_id()
-    out = spec(client, "drill-export-download.data")["output"]
-    store_ = {"path": "/traffic", "indicator": "checkpoint_flow", "area": "D02", "period": None,
-              "lang": "zh", "cards": ["checkpoint_flow"], "day": None}
-    reply = callback(client, out, [{"id": "drill-export-csv", "property": "n_clicks", "value": 1},
-                                   {"id": "drill-export-xlsx", "property": "n_clicks", "value": None}],
-                     [{"id": "drill-state", "property": "data", "value": store_}], changed="drill-export-csv.n_clicks")
+    reply = drill_export(client, "D02", "/traffic")
     assert reply.status_code == 200
     sent = reply.get_json()["response"]["drill-export-download"]["data"]
     text = base64.b64decode(sent["content"]).decode("utf-8-sig") if sent.get("base64") else sent["content"]

@@ -8,7 +8,7 @@ import pytest
 
 import app
 from tests.access.helpers import sign_in
-from tests.access.test_scope_callbacks import callback, page, spec
+from tests.access.test_scope_callbacks import drill_export, page
 
 
 @pytest.mark.parametrize(("role", "offered"), [("leader", False), ("analyst", True), ("admin", True)])
@@ -20,11 +20,5 @@ def test_export_buttons_follow_the_export_grant(role: str, offered: bool) -> Non
 
 
 def test_a_leader_who_posts_the_export_anyway_gets_403_and_no_rows() -> None:
-    client = sign_in(app.server.test_client(), "leader")
-    out = spec(client, "drill-export-download.data")["output"]
-    store = {"path": "/traffic", "indicator": "checkpoint_flow", "area": "city", "period": None,
-             "lang": "zh", "cards": ["checkpoint_flow"], "day": None}
-    reply = callback(client, out, [{"id": "drill-export-csv", "property": "n_clicks", "value": 1},
-                                   {"id": "drill-export-xlsx", "property": "n_clicks", "value": None}],
-                     [{"id": "drill-state", "property": "data", "value": store}], changed="drill-export-csv.n_clicks")
+    reply = drill_export(sign_in(app.server.test_client(), "leader"), "city", "/traffic")
     assert reply.status_code == 403 and b"D01" not in reply.data

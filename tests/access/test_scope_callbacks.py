@@ -71,6 +71,16 @@ def callback(client: FlaskClient, output: str, inputs: list[dict[str, Any]],
     return client.post("/_dash-update-component", json=body)
 
 
+def drill_export(client: FlaskClient, area: str, path: str = "/drill") -> Any:
+    """POST the drill's CSV export of ``checkpoint_flow`` at ``area`` the way the page does."""
+    out = spec(client, "drill-export-download.data")["output"]
+    state = {"path": path, "indicator": "checkpoint_flow", "area": area, "period": None, "lang": "zh",
+             "cards": ["checkpoint_flow"], "day": None}
+    return callback(client, out, [{"id": "drill-export-csv", "property": "n_clicks", "value": 1},
+                                  {"id": "drill-export-xlsx", "property": "n_clicks", "value": None}],
+                    [{"id": "drill-state", "property": "data", "value": state}], "drill-export-csv.n_clicks")
+
+
 def _id(text: str) -> Any:
     return json.loads(text) if text.startswith("{") else text
 
@@ -115,17 +125,9 @@ def test_pages_asked_for_other_areas_show_nothing_of_them(head: FlaskClient, for
 
 
 def test_the_drill_export_of_another_district_gives_none_of_its_rows(head: FlaskClient, foreign: list[str]) -> None:
-    out = spec(head, "drill-export-download.data")["output"]
-
-    def export(area: str) -> Any:
-        store_ = {"path": "/drill", "indicator": "checkpoint_flow", "area": area, "period": None, "lang": "zh",
-                  "cards": [], "day": None}
-        return callback(head, out, [{"id": "drill-export-csv", "property": "n_clicks", "value": 1},
-                                    {"id": "drill-export-xlsx", "property": "n_clicks", "value": None}],
-                        [{"id": "drill-state", "property": "data", "value": store_}], "drill-export-csv.n_clicks")
-    theirs = export("D01")
+    theirs = drill_export(head, "D01")
     assert leaks(theirs.get_data(as_text=True), foreign) == []
-    ours = export(MINE).get_json()["response"]["drill-export-download"]["data"]
+    ours = drill_export(head, MINE).get_json()["response"]["drill-export-download"]["data"]
     rows = list(csv.reader(io.StringIO(_content(ours))))
     ids = {r[1] for r in rows[1:]}
     assert ids and all(i.startswith(MINE) for i in ids)

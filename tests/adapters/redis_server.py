@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -45,3 +49,16 @@ class OwnRedis:
             self.proc.kill()
             self.proc.wait(10)
             self.proc = None
+
+
+@contextmanager
+def own_redis_server(folder: Path) -> Iterator[OwnRedis]:
+    """A redis-server of the test's own in ``folder``, woken (if a test hung it with SIGSTOP)
+    and stopped after."""
+    server = OwnRedis(folder).start()
+    try:
+        yield server
+    finally:
+        if server.proc is not None:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        server.stop()

@@ -22,16 +22,13 @@ import yaml
 from citybrain.config import load_config
 from service import runtime
 from tests.access.helpers import sign_in
-from tests.adapters.redis_server import OwnRedis
+from tests.adapters.redis_server import OwnRedis, own_redis_server
 
 
 @pytest.fixture
 def own(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path).start()
-    yield server
-    if server.proc is not None:
-        os.kill(server.proc.pid, signal.SIGCONT)
-    server.stop()
+    with own_redis_server(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

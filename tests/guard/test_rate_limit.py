@@ -20,7 +20,7 @@ from citybrain.config import Config
 from guard.rate_limit import ExpensiveCallbacks, storage_url
 from service import runtime
 from tests.access.helpers import sign_in
-from tests.adapters.redis_server import OwnRedis
+from tests.adapters.redis_server import OwnRedis, own_redis_server
 
 BEAT = {"wall_id": "wall-1", "page": "/wall?layout=4k", "layout": "4k", "last_render_ms_ago": 800,
         "js_heap_bytes": 12_000_000}
@@ -128,11 +128,8 @@ def test_the_limiter_counts_in_the_caches_redis_or_the_configured_url() -> None:
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path).start()
-    yield server
-    if server.proc is not None:
-        os.kill(server.proc.pid, signal.SIGCONT)
-    server.stop()
+    with own_redis_server(tmp_path) as server:
+        yield server
 
 
 @pytest.mark.service
