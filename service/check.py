@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
+from citybrain.numbers import format_number
 from datasources.base import LiveCheck, utcnow
 from datasources.errors import DataSourceError
+from datasources.validation import Plausibility, RejectCounter
 
 from .check_text import local_time as _local
 from .check_text import plural as _plural
@@ -116,6 +118,7 @@ def check_indicator(config: Config, service: DataService, hier: Hierarchy | None
         problems.append(f"{where}: reading {source} ({kind}) at {leaf} failed: {frame.error}: check "
                         f"{what_to_check(params)}")
     rows = frame.data[frame.data["indicator"] == ind.id] if not frame.data.empty else frame.data
+    rows = _plausible(rows, ind, source, where, out, problems)
     live = _live_problems(service, kind, source, ind, leaf)
     problems += [f"{where}: {p}" for p in live]
     out["rows"] = len(rows)
@@ -129,6 +132,21 @@ def check_indicator(config: Config, service: DataService, hier: Hierarchy | None
     if hier is not None:
         out["city_value"] = _city_value(service, hier, ind, leaf, rows, config.city.timezone, where, problems)
     return out
+
+
+def _plausible(rows: pd.DataFrame, ind: Indicator, source: str, where: str, out: dict[str, Any],
+               problems: list[str]) -> pd.DataFrame:
+    """``rows`` without the values ``ind`` cannot take, each reason named as a problem (the
+    pages never show or score them, so a wrong column or unit shows as gaps)."""
+    counted = RejectCounter()
+    kept = Plausibility([ind], counted).check(rows, source=source, what="check")
+    low, high = ind.bounds
+    for reasons in counted.to_json().values():
+        out["rejected"] = reasons
+        problems += [f"{where}: {n} value(s) rejected, {reason} (valid {format_number(low, ind.decimals)} to "
+                     f"{format_number(high, ind.decimals)}): check the column and unit the binding reads, or the "
+                     f"indicator's valid range" for reason, n in reasons.items()]
+    return kept
 
 
 def _live_problems(service: DataService, kind: str, source: str, ind: Indicator, leaf: str) -> list[str]:

@@ -181,3 +181,25 @@ def test_health_is_degraded_while_a_binding_reads_nothing(config: Callable[..., 
     clean = DataService(load_config(config()))
     clean.latest(ids, "city")
     assert "bindings" not in clean.health()
+
+
+def test_values_an_indicator_cannot_take_are_named_with_what_to_change(site: dict[str, Any],
+                                                                       config: Callable[..., Path]) -> None:
+    """A valid range the platform's values break (a flow of at most 1 vehicle an hour): every
+    value the hash holds is rejected, counted, and named with what to change."""
+    import redis
+
+    key = f"{site['redis_prefix']}rt:vehicle_flow"
+    held = [float(v) for v in redis.Redis.from_url(REDIS).hvals(key)]
+    assert held and all(v > 1 for v in held)
+
+    def narrow(raw: dict[str, Any]) -> None:
+        _indicator(raw, "checkpoint_flow")["valid"] = {"min": 0, "max": 1}
+
+    code, raw = _run(config(narrow), as_json=True)
+    report = json.loads(raw)
+    flow = next(i for i in report["indicators"] if i["id"] == "checkpoint_flow")
+    assert code == 1 and flow["rejected"] == {"value above the valid maximum": len(held)}
+    [problem] = [p for p in report["problems"] if "rejected" in p]
+    assert problem.startswith("indicators[0] (checkpoint_flow).binding: ") and "valid 0 to 1" in problem
+    assert "check the column and unit the binding reads, or the indicator's valid range" in problem
