@@ -248,4 +248,7 @@ def test_oidc_a_provider_refusal_is_shown_and_audited(client: FlaskClient, store
 
 def test_oidc_button_is_on_the_sign_in_page(client: FlaskClient) -> None:
     page = client.get("/login").get_data(as_text=True)
-    assert 'href="/login/oidc"' in page and "统一身份认证" in page
+    assert 'href="/login/oidc?next=/"' in page and "统一身份认证" in page
+    # the page asked for before signing in is carried through the provider's button too
+    page = client.get("/login?next=/traffic%3Farea%3DD02").get_data(as_text=True)
+    assert 'href="/login/oidc?next=/traffic%3Farea%3DD02"' in page
