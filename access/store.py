@@ -95,13 +95,39 @@ def database_url(security: Security) -> str:
             or f"sqlite:///{data_dir(security) / 'access.db'}")
 
 
+TIMEOUT_SECONDS = 2   # a hung access database holds no request longer than this
+
+
+def bounded_engine(url: str) -> sa.Engine:
+    """An engine whose connects and statements give up after :data:`TIMEOUT_SECONDS`: every
+    request asks this database who is signed in, so it must never wait on a hung one."""
+    backend = sa.engine.make_url(url).get_backend_name()
+    args: dict[str, object] = {}
+    setting = ""
+    if backend == "sqlite":
+        args = {"check_same_thread": False, "timeout": TIMEOUT_SECONDS}
+    elif backend == "postgresql":
+        args = {"connect_timeout": TIMEOUT_SECONDS}
+        setting = f"SET statement_timeout = {TIMEOUT_SECONDS * 1000}"
+    elif backend in ("mysql", "mariadb"):
+        args = {"connect_timeout": TIMEOUT_SECONDS, "read_timeout": TIMEOUT_SECONDS + 1,
+                "write_timeout": TIMEOUT_SECONDS + 1}
+    engine = sa.create_engine(url, connect_args=args, pool_pre_ping=True)
+    if setting:
+        @sa.event.listens_for(engine, "connect")
+        def _bounded(dbapi_conn: object, _record: object) -> None:
+            cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+            cursor.execute(setting)
+            cursor.close()
+    return engine
+
+
 class Store:
     """The access tables of one database."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-        self.engine = sa.create_engine(url, connect_args=args, pool_pre_ping=True)
+        self.engine = bounded_engine(url)
         Base.metadata.create_all(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 

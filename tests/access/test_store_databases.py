@@ -66,3 +66,15 @@ def test_users_tokens_and_the_trail_in_the_sites_database(store: Store) -> None:
     assert "token_created" in actions and "token_revoked" in actions and actions[-1] == "platform_check"
     events, total = audit.query(store, action="platform_check")
     assert total == 1 and events[0].actor == "tests"
+
+
+def test_a_hung_statement_gives_up_within_the_timeout(store: Store) -> None:
+    """Every request asks this database who is signed in: a statement that hangs is cut off
+    after a few seconds, an error the gate answers with 503, never a request held for good."""
+    import time
+
+    sleep = "SELECT pg_sleep(30)" if store.engine.dialect.name == "postgresql" else "SELECT SLEEP(30)"
+    started = time.monotonic()
+    with pytest.raises(sa.exc.DBAPIError), store.engine.connect() as conn:
+        conn.execute(sa.text(sleep))
+    assert time.monotonic() - started < 8
