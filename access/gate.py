@@ -26,6 +26,7 @@ from citybrain.security import Security
 from service import scope as scopes
 
 from . import policy
+from .login import csrf_token
 from .sessions import Principal, StoreDown
 from .views import message_page
 
@@ -143,7 +144,7 @@ class Gate:
         shown = (who.layouts or frozenset()) | (who.playlists or frozenset()) if who.wall_id is not None else None
         scopes.set_for_request(scopes.Scope(
             who.who, who.roles, who.areas, bool(who.roles & set(self.security.personal_roles)), shown,
-            grants=who.grants))
+            grants=who.grants, extra={"csrf": csrf_token()}))   # the top bar's sign-out form carries it
 
     def _health_token(self) -> bool:
         expected = os.environ.get(self.security.health_token_env, "")

@@ -25,7 +25,7 @@ from . import audit, bootstrap, tokens, users
 from .passwords import verify
 from .sessions import Sessions, StoreDown, user_session_id, wall_session_id
 from .store import AuditEvent, Store, utcnow
-from .views import login_page, message_page
+from .views import login_page, message_page, sign_out_page
 
 log = logging.getLogger(__name__)
 MAX_FAILURES = 5
@@ -153,6 +153,8 @@ def register(server: Flask, store: Store, sessions: Sessions) -> None:
     @server.route("/logout", methods=["GET", "POST"], endpoint="access_logout")
     @store_guarded
     def logout() -> Response:
+        if request.method != "POST" or not _csrf_ok():   # a link or another site: ask first
+            return sign_out_page(csrf=csrf_token(), status=200 if request.method == "GET" else 400)
         logout_user()
         session.clear()
         return redirect("/login")

@@ -25,7 +25,7 @@ CITY: dict[str, str] = {"name": ""}
 
 
 def _page(status: int, **values: Any) -> Response:
-    defaults = {"city": CITY["name"], "form": False, "providers": [], "link": None}
+    defaults = {"city": CITY["name"], "form": False, "providers": [], "link": None, "sign_out": False}
     body = render_template_string(TEMPLATE, **{**defaults, **values})
     return Response(body, status=status, mimetype="text/html",
                     headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
@@ -35,6 +35,13 @@ def message_page(kind: str, status: int) -> Response:
     title, text = MESSAGES[kind]
     return _page(status, kind=kind, title=title, text=text,
                  link="/login" if kind in ("signed_out", "link") else None)
+
+
+def sign_out_page(*, csrf: str, status: int = 200) -> Response:
+    """The sign-out button on its own page: signing out is a POST with the session's CSRF
+    token, so no other site can sign a person (or a wall) out with a link."""
+    return _page(status, kind="sign_out", title="退出登录 · Sign out", sign_out=True, csrf=csrf,
+                 text="确认退出登录？ Sign out of the cockpit?")
 
 
 def login_page(*, csrf: str, next_url: str, name: str = "", error: str = "", status: int = 200,

@@ -29,7 +29,7 @@ def shell(*, city: str, page_title: str, lang: str, path: str, timezone: str,
           account: tuple[str, str] | None = None) -> html.Header:
     """The top bar; ``nav`` is (path, label) pairs, ``path`` the current page's path;
     ``lang_href`` is this page in the other language (keeping its state), when it has state;
-    ``account`` is who is signed in and where signing out goes."""
+    ``account`` is who is signed in and the CSRF token their sign-out (a POST) carries."""
     links = [dcc.Link(label, href=nav_href(p, lang),
                       className="nav-link active" if p == path else "nav-link") for p, label in nav]
     other = "en" if lang == "zh" else "zh"
@@ -49,7 +49,10 @@ def shell(*, city: str, page_title: str, lang: str, path: str, timezone: str,
                      href=lang_href or (nav_href(path, other) if other != "zh" else path),
                      className="lang-switch", id="shell-lang-switch"),
             *([html.Div([html.Span(account[0], className="shell-user", id="shell-user"),
-                         html.A(t("sign_out", lang), href=account[1], className="sign-out", id="shell-sign-out")],
+                         html.Form([dcc.Input(type="hidden", name="csrf", value=account[1]),
+                                    html.Button(t("sign_out", lang), type="submit", className="sign-out",
+                                                id="shell-sign-out")],
+                                   action="/logout", method="POST", className="sign-out-form")],
                         className="shell-account")] if account else []),
         ], className="shell-right"),
     ], className="shell", **{"data-server-now": round(time.time() * 1000)})

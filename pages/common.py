@@ -50,7 +50,7 @@ def top_bar(lang: str, path: str, title_key: str, *, freshness: Any = None,
     return shell(city=cfg.city.name_en if lang == "en" else cfg.city.name_zh,
                  page_title=t(title_key, lang), lang=lang, path=path, timezone=cfg.city.timezone,
                  nav=nav, freshness=freshness, lang_href=lang_href,
-                 account=(viewer.who, "/logout") if signed_in else None)
+                 account=(viewer.who, str(viewer.extra.get("csrf", ""))) if signed_in else None)
 
 
 # --- what a live tick sends: only the parts whose content changed since the last one -----------

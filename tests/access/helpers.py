@@ -69,3 +69,10 @@ def sign_in_browser(driver: Any, base: str, role: str = "admin") -> None:
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     WebDriverWait(driver, 30).until(ready.none_of(ready.url_contains("/login")))
+
+
+def sign_out(client: Any) -> Any:
+    """Sign a Flask test client out the way the sign-out button does (a POST with the
+    session's CSRF token); returns the answer."""
+    token = csrf_of(client.get("/logout").get_data(as_text=True))
+    return client.post("/logout", data={"csrf": token})

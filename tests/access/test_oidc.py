@@ -22,6 +22,7 @@ from flask_login import current_user
 from access import login, oidc, sessions, users
 from access.store import Store
 from citybrain.security import Oidc, Security
+from tests.access.helpers import sign_out
 from tests.access.oidc_provider import Provider, new_key
 from tests.servers import free_port
 
@@ -158,7 +159,7 @@ def test_oidc_takes_the_roles_again_at_each_sign_in_and_audits_the_change(
     sign_in(client)
     epoch = user_row(store, "u-1001")["session_epoch"]  # type: ignore[index]
     idp.claims = {**PERSON, "roles": ["operator"], "areas": ["d-03"]}
-    client.get("/logout")
+    sign_out(client)
     sign_in(client)
 
     row = user_row(store, "u-1001")
@@ -190,7 +191,7 @@ def test_oidc_refuses_a_callback_with_another_state(client: FlaskClient, store: 
 def test_oidc_refuses_a_callback_replayed_after_use(client: FlaskClient, store: Store) -> None:
     back = through_provider(to_provider(client))
     assert client.get(back).status_code == 302
-    client.get("/logout")
+    sign_out(client)
     answer = client.get(back)
     assert answer.status_code == 401 and client.get("/whoami").status_code == 401
     assert [e["reason"] for e in trail(store, "sign_in_failed")] == ["bad_state"]
@@ -226,7 +227,7 @@ def test_oidc_refuses_an_account_without_a_cockpit_role(client: FlaskClient, sto
 
 def test_oidc_refuses_a_disabled_user(client: FlaskClient, store: Store) -> None:
     sign_in(client)
-    client.get("/logout")
+    sign_out(client)
     users.disable(store, "zhang.wei")
     answer = sign_in(client)
     assert answer.status_code == 401 and "This account is disabled" in answer.get_data(as_text=True)

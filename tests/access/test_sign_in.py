@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from access import bootstrap, login, users
 from access.store import AuditEvent, User
-from tests.access.helpers import PASSWORD, csrf_of, store, user_for
+from tests.access.helpers import PASSWORD, csrf_of, sign_out, store, user_for
 
 
 def _post(client: Any, name: str, password: str, **extra: str) -> Any:
@@ -85,7 +85,11 @@ def test_repeated_failures_lock_that_name_from_that_client(client_as: Any) -> No
 def test_logout_ends_the_session(client_as: Any) -> None:
     client = client_as("leader")
     assert client.get("/_dash-layout").status_code == 200
-    assert client.get("/logout").headers["Location"] == "/login"
+    # a link (or another site's form) signs nobody out: it gets the button, which POSTs the token
+    assert client.get("/logout").status_code == 200 and client.get("/_dash-layout").status_code == 200
+    assert client.post("/logout", data={"csrf": "forged"}).status_code == 400
+    assert client.get("/_dash-layout").status_code == 200
+    assert sign_out(client).headers["Location"] == "/login"
     assert client.get("/_dash-layout").status_code == 401
 
 

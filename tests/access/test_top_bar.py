@@ -31,12 +31,15 @@ def test_the_nav_offers_only_the_pages_the_gate_opens(role: str, shown: list[str
     assert all(p in nav for p in shown) and not any(p in nav for p in hidden), nav
     for path in hidden:   # and what is hidden is refused, not just hidden
         assert client.get(path).status_code == 403
-    assert f'"children": "{user_for(role)}", "id": "shell-user"' in text and '"href": "/logout"' in text
+    assert f'"children": "{user_for(role)}", "id": "shell-user"' in text
+    assert '"action": "/logout"' in text and '"method": "POST"' in text
 
 
 def test_signing_out_from_the_top_bar_ends_the_session() -> None:
     client = sign_in(app.server.test_client(), "leader")
-    assert client.get("/").status_code == 200
-    assert client.get("/logout").status_code in (302, 303)
+    text = json.dumps(json.loads(page(client, "/").get_data(as_text=True)), ensure_ascii=False)
+    token = re.search(r'"value": "([^"]+)", "type": "hidden", "name": "csrf"', text)
+    assert token, "the top bar's sign-out form carries the session's CSRF token"
+    assert client.post("/logout", data={"csrf": token.group(1)}).status_code in (302, 303)
     reply = client.get("/")
     assert reply.status_code == 302 and "/login" in reply.headers["Location"]
