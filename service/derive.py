@@ -12,7 +12,6 @@ fails is reported in :attr:`Frame.missing` and the others still come back.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from datasources.base import LATEST_COLUMNS, SERIES_COLUMNS, Adapter, Frame, utc
 from datasources.errors import BadQuery, DataSourceError
 from datasources.validation import Plausibility
 
+from .derived_memo import DerivedMemo
 from .hierarchy import LEVELS, Hierarchy
 from .rollup import combine, combine_each
 
@@ -61,7 +61,7 @@ class Deriver:
                         if isinstance(src.source, Adapter) and (lv := src.source.leaf_level) in LEVELS}
         self.sources = sources
         self.hierarchy = hierarchy
-        self._memo: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Frame[pd.DataFrame]]] = OrderedDict()
+        self.memo = DerivedMemo(MEMO_SIZE)
         self.on_unknown = on_unknown or (lambda source, what, n, example: None)
         # values no indicator can take (1e308, true, NaN, outside ``valid``): out and counted
         self.plausible = Plausibility(catalogue)
@@ -90,8 +90,8 @@ class Deriver:
         wanted = [(ind, self.plan(ind, level)) for ind in inds]
         self._prefetch(reads, [(ind, p.read_level) for ind, p in wanted if p.read_level], at, hier)
         key = ("latest", tuple(ids), level, at, id(hier))
-        signature = self._signature(reads)
-        hit = self._recall(key, signature)
+        signature = self.memo.signature(reads)
+        hit = self.memo.recall(key, signature)
         if hit is not None:
             return hit
         parts, used, inputs = [], [], []
@@ -111,7 +111,7 @@ class Deriver:
             parts.append(values.assign(indicator=ind.id)[LATEST_COLUMNS])
             used.append(frames[0])
             inputs += frames[1:]
-        return self._keep(key, signature, self._derived(
+        return self.memo.keep(key, signature, self._derived(
             _assemble(parts, used, missing, LATEST_COLUMNS, inputs), (key, signature)))
 
     def _plain_latest(self, wanted: list[tuple[Indicator, Plan]], level: str, hier: Hierarchy | None,
@@ -159,31 +159,6 @@ class Deriver:
         lost = set(frame.data["indicator"]) - set(data["indicator"]) - set(frame.missing)
         reasons = {**frame.missing, **{i: "its values lie outside the valid range" for i in lost}}
         return replace(frame, data=data.reset_index(drop=True), missing=reasons)
-
-    # --- a memo of derived results ---------------------------------------------------------
-    @staticmethod
-    def _signature(reads: Mapping[Any, Any]) -> tuple[Any, ...]:
-        """What the reads behind a result were: a cache hit returns the same fetch time."""
-        out = []
-        for k, v in reads.items():
-            frame = v[0] if isinstance(v, tuple) else v
-            out.append((k, frame.fetched_at, frame.stale) if isinstance(frame, Frame) else (k, str(frame)))
-        return tuple(sorted(out, key=repr))
-
-    def _recall(self, key: tuple[Any, ...], signature: tuple[Any, ...]) -> Frame[pd.DataFrame] | None:
-        """The result kept for ``key`` when the reads behind it are still the same."""
-        hit = self._memo.get(key)
-        if hit is None or hit[0] != signature:
-            return None
-        return replace(hit[1], data=hit[1].data.copy())
-
-    def _keep(self, key: tuple[Any, ...], signature: tuple[Any, ...],
-              frame: Frame[pd.DataFrame]) -> Frame[pd.DataFrame]:
-        self._memo[key] = (signature, frame)
-        self._memo.move_to_end(key)
-        while len(self._memo) > MEMO_SIZE:
-            self._memo.popitem(last=False)
-        return replace(frame, data=frame.data.copy())
 
     def _latest_of(self, ind: Indicator, level: str, plan: Plan, hier: Hierarchy | None,
                    reads: dict[tuple[str, str], Any], at: datetime | None,
@@ -299,8 +274,8 @@ class Deriver:
                     jobs.append((ind, plan, hier.towards(plan.read_level, areas)))
         reads = self._series_reads(jobs, start, end, step)
         key = ("series", tuple(ids), tuple(area_ids), start, end, step, id(hier))
-        signature = self._signature(reads)
-        hit = self._recall(key, signature)
+        signature = self.memo.signature(reads)
+        hit = self.memo.recall(key, signature)
         if hit is not None:
             return hit
         period = "day" if step >= timedelta(days=1) else "hour"
@@ -328,7 +303,7 @@ class Deriver:
         for ind_id in [i.id for i in inds]:
             if any(p["indicator"].iloc[0] == ind_id for p in parts if not p.empty):
                 missing.pop(ind_id, None)
-        return self._keep(key, signature, self._derived(
+        return self.memo.keep(key, signature, self._derived(
             _assemble(parts, used, missing, SERIES_COLUMNS), (key, signature)))
 
     def _series_reads(self, jobs: list[tuple[Indicator, Plan, dict[str, str]]], start: datetime,
