@@ -61,20 +61,20 @@ def read(cockpit: Cockpit, params: Mapping[str, Any], now: datetime, *, lang: st
     shown = [i for i in cards if state.area.level in i.levels] or [state.indicator]
     if state.indicator not in shown:
         shown = [state.indicator, *shown]
-    result = DrillRead(state, tree, shown)
+    cards_read = kpis_error = values_read = values_error = None
     if kpis:
         try:
-            result = _with(result, kpis=read_kpis(cockpit.data, shown, state.area.id, state.area.level, now))
+            cards_read = read_kpis(cockpit.data, shown, state.area.id, state.area.level, now)
         except Exception as exc:  # the rest of the page still shows
             log.exception("KPI cards of the drill failed")
-            result = _with(result, kpis_error=exc)
+            kpis_error = exc
     if values:
         try:
-            result = _with(result, values=_values(cockpit, tree, state, now))
+            values_read = _values(cockpit, tree, state, now)
         except Exception as exc:
             log.exception("drill values failed")
-            result = _with(result, values_error=exc)
-    return result
+            values_error = exc
+    return DrillRead(state, tree, shown, cards_read, kpis_error, values_read, values_error)
 
 
 def _values(cockpit: Cockpit, tree: AreaTree, state: DrillState, now: datetime) -> DrillValues:
@@ -84,9 +84,3 @@ def _values(cockpit: Cockpit, tree: AreaTree, state: DrillState, now: datetime) 
     span = period if period.grain != "hour" else period.parent   # type: ignore[assignment]
     ids = list(dict.fromkeys([area.id, *[a.id for a in areas]]))
     return DrillValues(areas, span, period_values(cockpit.data, ind, ids, period, span.children(now), now))
-
-
-def _with(result: DrillRead, **changes: Any) -> DrillRead:
-    from dataclasses import replace
-
-    return replace(result, **changes)
