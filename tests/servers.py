@@ -19,20 +19,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve_app(config: Path, port: int) -> subprocess.Popen[bytes]:
-    """``python app.py`` on ``port`` with ``config``, returned once /health answers."""
-    env = {**os.environ, "CITYBRAIN_CONFIG": str(config), "PORT": str(port),
-           "CITYBRAIN_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
+def _answering(proc: subprocess.Popen[bytes], port: int, what: str, *, tries: int) -> subprocess.Popen[bytes]:
+    """``proc`` once /health on ``port`` answers (polled every 0.1 s); killed if it never does."""
+    for _ in range(tries):
         try:
             urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
             return proc
         except OSError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("the app did not start")
+    raise RuntimeError(f"{what} did not start")
+
+
+def serve_app(config: Path, port: int) -> subprocess.Popen[bytes]:
+    """``python app.py`` on ``port`` with ``config``, returned once /health answers."""
+    env = {**os.environ, "CITYBRAIN_CONFIG": str(config), "PORT": str(port),
+           "CITYBRAIN_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return _answering(proc, port, "the app", tries=300)
 
 
 def serve_gunicorn(config: Path, port: int, log: Path, workers: int = 2) -> subprocess.Popen[bytes]:
@@ -45,11 +50,4 @@ def serve_gunicorn(config: Path, port: int, log: Path, workers: int = 2) -> subp
              "-b", f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning",
              "--graceful-timeout", "3", "--access-logfile", "-", "--access-logformat", "%(p)s %(m)s %(U)s %(s)s"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            urlopen(f"http://127.0.0.1:{port}/health", timeout=2).read()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start")
+    return _answering(proc, port, "gunicorn", tries=600)
