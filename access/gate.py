@@ -10,7 +10,6 @@ requester's :class:`service.scope.Scope`; what it refuses gets nothing of the da
 from __future__ import annotations
 
 import hmac
-import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -20,17 +19,15 @@ from typing import Any
 import dash
 from dash._callback import GLOBAL_CALLBACK_MAP
 from flask import Response, g, jsonify, redirect, request, url_for
-from flask_login import AnonymousUserMixin, current_user
+from flask_login import current_user
 
 from citybrain.security import Security
 from service import scope as scopes
 
 from . import policy
 from .login import csrf_token
-from .sessions import Principal, StoreDown
+from .sessions import Principal
 from .views import message_page
-
-log = logging.getLogger(__name__)
 
 _trusted = threading.local()
 
@@ -66,15 +63,7 @@ class Gate:
             if (request.view_args or {}).get("filename") in policy.LOGIN_ASSETS:
                 return None
             need = policy.SIGNED_IN
-        try:
-            who: Any = current_user._get_current_object()   # reads the session's principal
-        except StoreDown:
-            log.warning("sign-in store unavailable for %s %s", request.method, rule)
-            g._login_user = AnonymousUserMixin()   # this request is anonymous: nothing reads it again
-            if need == policy.PUBLIC:   # the sign-in page and /health's status still answer
-                scopes.set_for_request(scopes.NOTHING)
-                return None
-            return self._unavailable(need)
+        who: Any = current_user   # the session's principal; anonymous while the access database is down
         signed_in = isinstance(who, Principal)
         if need == policy.PUBLIC:
             if signed_in:
@@ -153,6 +142,8 @@ class Gate:
 
     def _anonymous(self, need: str) -> Response:
         reason = g.get("access_reason", "signed_out")
+        if reason == "unavailable":   # the access database does not answer: say so, never a 500
+            return self._unavailable(need)
         if need == policy.PAGE and request.method == "GET":
             if reason == "revoked":
                 return message_page("revoked", 401)

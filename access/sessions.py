@@ -113,8 +113,13 @@ class Sessions:
         self.recent: Recent[Principal | str] = Recent(self._principal)
 
     def load(self, session_id: str) -> Principal | None:
-        """The principal of a session, or ``None`` (with the reason in ``g.access_reason``)."""
-        found = self.recent(session_id)
+        """The principal of a session, or ``None`` (with the reason in ``g.access_reason``:
+        ``unavailable`` while the access database cannot say)."""
+        try:
+            found = self.recent(session_id)
+        except StoreDown:
+            log.warning("the access database cannot say who session %s is", session_id.split(".", 1)[0])
+            found = "unavailable"
         if isinstance(found, str):
             g.access_reason = found
             return None
