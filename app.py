@@ -23,7 +23,7 @@ from access.install import install as install_access
 from access.store import database_url
 from citybrain.config import Config, ConfigError
 from datasources.registry import load_checked
-from guard import callback_inputs, callback_log
+from guard import QuietRequestHandler, callback_inputs, callback_log
 from guard import install as install_guard
 from pages.map.model import OPENING_GEOMETRY, has_layer
 from service import geo_routes, runtime, walls
@@ -91,7 +91,5 @@ with access_gate.trusted():
     geo_routes.warm(server, [name for name in OPENING_GEOMETRY if has_layer(runtime.current(), name)])
 
 if __name__ == "__main__":
-    from guard import QuietRequestHandler   # the dev server announces no versions either
-
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),
-            debug=False, request_handler=QuietRequestHandler)
+            debug=False, request_handler=QuietRequestHandler)   # no version banner either
